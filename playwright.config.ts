@@ -1,0 +1,37 @@
+import { defineConfig, type ReporterDescription } from '@playwright/test';
+import { readRunOptions } from './src/run/options.js';
+
+const options = readRunOptions();
+const reports = options.reportDir;
+
+/**
+ * Reporters: a progress reporter (yours with --reporter, else list on a terminal and dot
+ * elsewhere), then always the HTML report, JUnit XML and the conformance verdict.
+ */
+function reporters(): ReporterDescription[] {
+  const chosen = (process.env.CCI_REPORTERS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  const progress: ReporterDescription[] = chosen.length > 0
+    ? chosen.map((name) => [name] as ReporterDescription)
+    : [[process.stdout.isTTY ? 'list' : 'dot']];
+  return [
+    ...progress,
+    ['html', { open: 'never', outputFolder: `${reports}/html` }],
+    ['junit', { outputFile: `${reports}/junit.xml` }],
+    ['./src/report/conformance-reporter.ts'],
+  ];
+}
+
+export default defineConfig({
+  testDir: './specs',
+  outputDir: `${reports}/test-results`,
+  globalSetup: './src/run/global-setup.ts',
+  fullyParallel: true,
+  // API scenarios are I/O bound: two workers keep a 2-core machine busy without a browser.
+  workers: 2,
+  timeout: 15_000,
+  retries: 0,
+  reporter: reporters(),
+  use: {
+    trace: 'off',
+  },
+});

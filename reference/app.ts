@@ -1,0 +1,181 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import pino, { type DestinationStream } from 'pino';
+import { randomBytes } from 'node:crypto';
+import { loadContract } from '../src/contract/load.js';
+import type { Contract, Operation } from '../src/contract/model.js';
+import { digestKey, randomBase62 } from '../src/secrets/keys.js';
+import { redactSecrets } from '../src/secrets/redact.js';
+import { parseAllowEntry, type AllowEntry } from './addresses.js';
+import { authenticateApiKey, authenticateManagement } from './authenticate.js';
+import { CourtData } from './court-data.js';
+import { sendError } from './errors.js';
+import { managementHandlers } from './management.js';
+import { KeyStore, type StoredKey } from './store.js';
+
+export interface ReferenceOptions {
+  /** SQLite file; in memory when absent. */
+  db?: string;
+  /** The management credential; generated when absent. */
+  managementToken?: string;
+  /** Addresses or CIDR ranges whose `X-Forwarded-For` is believed. */
+  trustedProxies?: string[];
+  /** Seed of the generated court data. */
+  seed?: number;
+  /** Where structured logs go; silent when absent. */
+  logStream?: DestinationStream;
+  logLevel?: string;
+  contractFile?: string;
+}
+
+export interface ReferenceContext {
+  contract: Contract;
+  store: KeyStore;
+  data: CourtData;
+  managementDigest: Buffer;
+  trustedProxies: AllowEntry[];
+  keyBodyLength: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    cci: ReferenceContext;
+  }
+  interface FastifyRequest {
+    caller?: { key: StoredKey; clientAddress: string };
+  }
+  interface FastifyContextConfig {
+    operation?: Operation;
+  }
+}
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
+
+/** The data operations, by operationId. Who may call them is the contract's business. */
+function dataHandlers(data: CourtData): Record<string, Handler> {
+  const param = (request: FastifyRequest, name: string) => (request.params as Record<string, string>)[name]!;
+  return {
+    getHealth: () => ({ status: 'ok' }),
+    searchCases: (request) => {
+      const query = request.query as { q?: string; limit?: string };
+      const limit = Math.min(100, Math.max(1, Number(query.limit ?? 20) || 20));
+      return data.search(query.q ?? '', limit);
+    },
+    getCase: (request) => data.case(param(request, 'caseId')),
+    listDocketEntries: (request) => data.docket(param(request, 'caseId')),
+    getJudgeAnalytics: (request) => data.judge(param(request, 'judgeId')),
+    createBulkExport: (request, reply) => {
+      const body = request.body as { query?: unknown } | undefined;
+      if (typeof body?.query !== 'string') {
+        return sendError(request, reply, 400, 'invalid_request', {
+          details: [{ pointer: '/query', problem: 'must be a string' }],
+        });
+      }
+      return reply.code(202).send(data.export(body.query));
+    },
+    getCallerIdentity: (request) => {
+      const { key, clientAddress } = request.caller!;
+      return { keyId: key.id, name: key.name, plan: key.plan, accountId: key.accountId, clientAddress };
+    },
+  };
+}
+
+/** Builds the reference server of the contract; call `listen` on the result. */
+export async function buildReference(options: ReferenceOptions = {}): Promise<{
+  app: FastifyInstance;
+  managementToken: string;
+}> {
+  const contract = loadContract(options.contractFile);
+  const managementToken = options.managementToken ?? `cci_admin_${randomBase62(40)}`;
+  const trustedProxies = (options.trustedProxies ?? []).map((entry) => {
+    const parsed = parseAllowEntry(entry);
+    if (typeof parsed === 'string') throw new Error(`--trusted-proxy: ${parsed}`);
+    return parsed;
+  });
+
+  const app = Fastify({
+    loggerInstance: createLogger(options) as FastifyBaseLogger,
+    genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    bodyLimit: 64 * 1024,
+  });
+  app.decorate('cci', {
+    contract,
+    store: new KeyStore(options.db),
+    data: new CourtData(options.seed ?? 1),
+    managementDigest: digestKey(managementToken),
+    trustedProxies,
+    keyBodyLength: Math.max(40, contract.keyFormat.bodyMinLength),
+  } satisfies ReferenceContext);
+  app.decorateRequest('caller', undefined);
+
+  // Unknown routes pass the same gate first, which answers 404 only to a caller it accepts.
+  app.setNotFoundHandler(authenticateApiKey);
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return sendError(request, reply, status, 'invalid_request', { message: redactSecrets(error.message) });
+    }
+    request.log.error({ err: { type: error.name, message: redactSecrets(error.message) } }, 'request failed');
+    return sendError(request, reply, 500, 'internal_error');
+  });
+
+  // An empty body with a JSON content type (common on DELETE) is no body, not an error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400 }), undefined);
+    }
+  });
+
+  registerOperations(app, contract);
+  app.addHook('onClose', async () => app.cci.store.close());
+  return { app, managementToken };
+}
+
+function registerOperations(app: FastifyInstance, contract: Contract): void {
+  const handlers: Record<string, Handler> = {
+    ...dataHandlers(app.cci.data),
+    ...managementHandlers(),
+  };
+  const missing = contract.operations.filter((op) => !handlers[op.operationId]).map((op) => op.operationId);
+  if (missing.length > 0) throw new Error(`the reference has no handler for: ${missing.join(', ')}`);
+
+  for (const operation of contract.operations) {
+    const gate = {
+      apiKey: authenticateApiKey,
+      managementToken: authenticateManagement,
+      none: undefined,
+    }[operation.security];
+    app.route({
+      method: operation.method as 'GET',
+      url: operation.pathTemplate.replace(/\{([^}]+)\}/g, ':$1'),
+      config: { operation },
+      ...(gate ? { onRequest: gate } : {}),
+      handler: handlers[operation.operationId]!,
+    });
+  }
+}
+
+function createLogger(options: ReferenceOptions) {
+  return pino(
+    {
+      level: options.logStream ? (options.logLevel ?? 'info') : 'silent',
+      // The Authorization header is never serialised; URLs are redacted in case a
+      // client put a key in the query string.
+      serializers: {
+        req: (req: { method: string; url: string; id: string; socket?: { remoteAddress?: string } }) => ({
+          method: req.method,
+          url: redactSecrets(req.url),
+          remoteAddress: req.socket?.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      redact: { paths: ['req.headers', 'headers', 'authorization'], remove: true },
+    },
+    options.logStream,
+  );
+}

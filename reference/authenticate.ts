@@ -1,0 +1,70 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { digestKey, sameDigest } from '../src/secrets/keys.js';
+import { clientAddress, isAllowed, parseAllowEntry, type AllowEntry } from './addresses.js';
+import { hasQueryCredential, readAuthorization } from './credentials.js';
+import { sendError } from './errors.js';
+import type { StoredKey } from './store.js';
+
+const allowlists = new Map<string, AllowEntry[]>();
+
+/** A key's allowlist, parsed once; entries were validated when the key was created. */
+function allowlistOf(key: StoredKey): AllowEntry[] {
+  let entries = allowlists.get(key.id);
+  if (!entries) {
+    entries = key.allowedIps.map(parseAllowEntry).filter((e): e is AllowEntry => typeof e !== 'string');
+    allowlists.set(key.id, entries);
+  }
+  return entries;
+}
+
+/**
+ * The API-key gate, run before routing so that an unauthenticated caller learns nothing
+ * about which paths exist. The order of the checks is the contract's precedence:
+ * credential (401), address (403), route (404), plan (403).
+ */
+export async function authenticateApiKey(request: FastifyRequest, reply: FastifyReply) {
+  const { contract, store, trustedProxies } = request.server.cci;
+  const header = request.headers.authorization;
+
+  // RFC 6750 §2: a token sent two ways at once is a malformed request (§3.1).
+  if (header !== undefined && header.trim() !== '' && hasQueryCredential(request.url)) {
+    return sendError(request, reply, 400, 'invalid_request', {
+      message: 'Send the API key in the Authorization header only, not also in the query string.',
+      challengeError: 'invalid_request',
+    });
+  }
+
+  const presented = readAuthorization(header, contract.keyFormat);
+  if (presented.kind === 'none') return sendError(request, reply, 401, 'missing_api_key');
+  const refuse = (code: string) => sendError(request, reply, 401, code, { credentialSent: true });
+  if (presented.kind === 'malformed') return refuse('malformed_api_key');
+  if (presented.kind === 'test') return refuse('test_key_not_supported');
+
+  const key = store.findBySecret(presented.key);
+  if (!key) return refuse('invalid_api_key');
+  if (key.revokedAt !== null) return refuse('revoked_api_key');
+
+  const address = clientAddress(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for'], trustedProxies);
+  request.log.debug({ keyId: key.id, clientAddress: address }, 'api key accepted');
+  if (!isAllowed(address, allowlistOf(key))) return sendError(request, reply, 403, 'ip_not_allowed');
+
+  if (request.is404) return sendError(request, reply, 404, 'not_found');
+  const plans = request.routeOptions.config.operation?.plans ?? [];
+  if (!plans.includes(key.plan)) return sendError(request, reply, 403, 'plan_restricted');
+
+  request.caller = { key, clientAddress: address };
+}
+
+/** The gate of the key-management operations: the management token, compared in constant time. */
+export async function authenticateManagement(request: FastifyRequest, reply: FastifyReply) {
+  const header = request.headers.authorization;
+  if (header === undefined || header.trim() === '') return sendError(request, reply, 401, 'missing_api_key');
+  const match = /^bearer +(.+)$/is.exec(header);
+  const expected = request.server.cci.managementDigest;
+  if (!match || !sameDigest(digestKey(match[1]!), expected)) {
+    return sendError(request, reply, 401, 'invalid_api_key', {
+      credentialSent: true,
+      message: 'This management token is not recognised.',
+    });
+  }
+}

@@ -1,0 +1,57 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** Where each error code is explained for humans. */
+const DOCS = 'https://docs.californiacourtintel.com/api/authentication#errors';
+
+/** Default wording per code; clients must rely on the code, never on these words. */
+export const MESSAGES: Record<string, string> = {
+  missing_api_key: 'No API key was sent. Send it as "Authorization: Bearer <key>".',
+  malformed_api_key: 'The Authorization header is not "Bearer" followed by a CCI API key.',
+  invalid_api_key: 'This API key is not recognised.',
+  revoked_api_key: 'This API key has been revoked. Use a current key.',
+  test_key_not_supported: 'Test keys (cci_test_) are not available yet. Use a live key.',
+  ip_not_allowed: 'This API key may not be used from your address.',
+  plan_restricted: 'Your plan does not include this endpoint.',
+  invalid_request: 'The request is not in the documented shape.',
+  not_found: 'There is no such endpoint.',
+  key_not_found: 'There is no API key with this id.',
+  internal_error: 'Something went wrong on our side. Quote the request id to support.',
+};
+
+export interface ErrorOptions {
+  message?: string;
+  /** For a 401: whether a credential was sent, which decides the challenge's error attribute. */
+  credentialSent?: boolean;
+  details?: Array<{ pointer: string; problem: string }>;
+  /** An extra challenge attribute for non-401 answers (RFC 6750 §3.1 invalid_request). */
+  challengeError?: string;
+}
+
+/** Sends the contract's error body, and for a 401 the Bearer challenge (RFC 6750 §3). */
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  options: ErrorOptions = {},
+): FastifyReply {
+  const realm = request.server.cci.contract.realm;
+  if (status === 401) {
+    reply.header(
+      'www-authenticate',
+      options.credentialSent
+        ? `Bearer realm="${realm}", error="invalid_token", error_description="${code}"`
+        : `Bearer realm="${realm}"`,
+    );
+  } else if (options.challengeError) {
+    reply.header('www-authenticate', `Bearer realm="${realm}", error="${options.challengeError}"`);
+  }
+  const error: Record<string, unknown> = {
+    code,
+    message: options.message ?? MESSAGES[code] ?? code,
+    requestId: request.id,
+    docs: `${DOCS}-${code}`,
+  };
+  if (options.details) error.details = options.details;
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ error });
+}

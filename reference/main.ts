@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { ContractError } from '../src/contract/errors.js';
+import { startReference } from './server.js';
+
+const USAGE = `Usage: npm run reference -- [options]
+
+Starts the CCI reference server of the authentication contract.
+
+Options:
+  --host ADDRESS          address to listen on (default 127.0.0.1; also [::1] when it is)
+  --port N                port (default 8080; 0 picks a free one)
+  --db PATH               SQLite file for keys (default: in memory, lost on exit)
+  --management-token T    the management credential (default: $CCI_MANAGEMENT_TOKEN or generated)
+  --trusted-proxy ADDR    an address or CIDR range whose X-Forwarded-For is believed (repeatable)
+  --seed N                seed of the generated court data (default 1)
+  --log-level LEVEL       trace, debug, info, warn, error or silent (default info; logs go to stderr)
+  -h, --help              show this help`;
+
+function fail(message: string): never {
+  process.stderr.write(`reference: ${message}\n`);
+  process.exit(2);
+}
+
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '8080' },
+        db: { type: 'string' },
+        'management-token': { type: 'string' },
+        'trusted-proxy': { type: 'string', multiple: true, default: [] },
+        seed: { type: 'string', default: '1' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    return fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+async function main() {
+  const args = parse();
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const port = Number(args.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0 to 65535, not ${args.port}`);
+  const seed = Number(args.seed);
+  if (!Number.isInteger(seed)) fail(`--seed must be an integer, not ${args.seed}`);
+  if (!LEVELS.includes(args['log-level'])) fail(`--log-level must be one of ${LEVELS.join(', ')}`);
+
+  const token = args['management-token'] ?? process.env.CCI_MANAGEMENT_TOKEN;
+  if (token !== undefined && token.length < 16) fail('the management token must be at least 16 characters');
+
+  let server;
+  try {
+    server = await startReference({
+      host: args.host,
+      port,
+      seed,
+      trustedProxies: args['trusted-proxy'],
+      logStream: pino.destination(2),
+      logLevel: args['log-level'],
+      ...(args.db ? { db: args.db } : {}),
+      ...(token ? { managementToken: token } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ContractError) fail(`the contract cannot be used: ${error.message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`port ${port} is in use; pick another with --port, or --port 0`);
+    if (code === 'EADDRNOTAVAIL') fail(`cannot listen on ${args.host}: no such local address`);
+    fail((error as Error).message);
+  }
+
+  process.stdout.write(
+    [
+      `CCI reference server listening on ${server.url}`,
+      ...(server.ipv6Url ? [`                             and on ${server.ipv6Url}`] : []),
+      `Management token: ${server.managementToken}`,
+      `Keys are kept ${args.db ? `in ${args.db}` : 'in memory and lost on exit'}. Stop with Ctrl-C.`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`reference: ${signal} received, closing\n`);
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+void main();

@@ -1,0 +1,241 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadContract } from '../src/contract/load.js';
+import { ContractError } from '../src/contract/errors.js';
+import { send } from '../src/http/client.js';
+import { CONFORMANCE_JSON } from '../src/report/conformance-reporter.js';
+import { checkBaseUrl, ENV } from '../src/run/options.js';
+import { generateScenarios } from '../src/scenarios/generate.js';
+import { redactSecrets } from '../src/secrets/redact.js';
+import { ManagementApi } from '../src/target/management-api.js';
+import { readStaticKeys } from '../src/target/provision.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Exit codes: the verdict, or why there is none. */
+const EXIT = { pass: 0, fail: 1, unusable: 2, interrupted: 130 } as const;
+
+const USAGE = `Usage: cci-conformance [run] [options]
+       cci-conformance scenarios [--format json] [--seed N] [--contract FILE]
+
+Checks a server's API-key authentication against the CCI contract. With no --base-url,
+starts the embedded reference server and checks it.
+
+Target:
+  --base-url URL          the server to check (default: $CCI_BASE_URL, else the embedded reference)
+  --management-token T    credential of the contract's management API ($CCI_MANAGEMENT_TOKEN)
+  --keys-file FILE        JSON of role -> key for read-only runs ($CCI_KEYS_FILE); see the README
+  --allow-mutations       create and revoke keys on a target that is not on loopback
+  --trusted-proxy ADDR    a local address the target trusts as a proxy, for the X-Forwarded-For checks
+
+Run:
+  --seed N                seed of generated values (default 1); the same seed, the same scenarios
+  --contract FILE         another version of the contract (default: the one shipped)
+  --output DIR            where reports go (default ./reports)
+  --strict                a skipped MUST requirement fails the run
+  -g, --grep RE           only scenarios whose title or tags match, e.g. --grep @revocation
+  --grep-invert RE        leave out scenarios that match, e.g. --grep-invert @mutating
+  -j, --workers N         Playwright workers (default 2)
+  --shard I/N             run one shard of the scenarios
+  --reporter NAMES        Playwright progress reporters, comma-separated (list, line, dot, …)
+  --retries N, -x, --max-failures N, --timeout MS, --list, --repeat-each N
+                          passed to Playwright as they are
+
+  -h, --help              this help
+  --version               the suite's version
+
+Exit codes: 0 every MUST requirement that could be checked passed; 1 the target failed;
+2 the run could not be done (bad option, unreachable target, refused token); 130 interrupted.`;
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'base-url': { type: 'string' },
+      'management-token': { type: 'string' },
+      'keys-file': { type: 'string' },
+      'allow-mutations': { type: 'boolean' },
+      'trusted-proxy': { type: 'string' },
+      seed: { type: 'string' },
+      contract: { type: 'string' },
+      output: { type: 'string' },
+      strict: { type: 'boolean' },
+      format: { type: 'string' },
+      grep: { type: 'string', short: 'g' },
+      'grep-invert': { type: 'string' },
+      workers: { type: 'string', short: 'j' },
+      shard: { type: 'string' },
+      reporter: { type: 'string' },
+      retries: { type: 'string' },
+      'max-failures': { type: 'string', short: 'x' },
+      timeout: { type: 'string' },
+      list: { type: 'boolean' },
+      'repeat-each': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+}
+
+type Values = ReturnType<typeof parse>['values'];
+
+/** Playwright's own options, handed over as they are. */
+const PASS_THROUGH = ['grep', 'grep-invert', 'workers', 'shard', 'retries', 'max-failures', 'timeout', 'repeat-each'] as const;
+
+function playwrightArgs(values: Values): string[] {
+  const args: string[] = [];
+  for (const name of PASS_THROUGH) {
+    const value = values[name];
+    if (value !== undefined) args.push(`--${name}=${value}`);
+  }
+  if (values.list) args.push('--list');
+  return args;
+}
+
+/** The environment the global setup and the reporter read (see src/run/options.ts). */
+function runEnvironment(values: Values, runId: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CCI_RUN_ID: runId };
+  const set = (name: string, value: string | undefined) => {
+    if (value !== undefined) env[name] = value;
+  };
+  set(ENV.baseUrl, values['base-url']);
+  set(ENV.managementToken, values['management-token']);
+  set(ENV.keysFile, values['keys-file'] && resolve(values['keys-file']));
+  set(ENV.allowMutations, values['allow-mutations'] ? '1' : undefined);
+  set(ENV.trustedProxy, values['trusted-proxy']);
+  set(ENV.seed, values.seed);
+  set(ENV.contractFile, values.contract && resolve(values.contract));
+  set(ENV.reportDir, resolve(values.output ?? 'reports'));
+  set('CCI_STRICT', values.strict ? '1' : undefined);
+  set('CCI_REPORTERS', values.reporter);
+  return env;
+}
+
+/** Checks the configuration before any scenario runs; throws a one-line reason. */
+async function preflight(env: NodeJS.ProcessEnv): Promise<void> {
+  const seed = env[ENV.seed];
+  if (seed !== undefined && !Number.isSafeInteger(Number(seed))) throw new UsageError(`--seed must be an integer, not "${seed}"`);
+  const contract = loadContract(env[ENV.contractFile] || undefined);
+  if (env[ENV.keysFile] || Object.keys(env).some((name) => name.startsWith('CCI_KEY_'))) {
+    readStaticKeys(contract, env[ENV.keysFile] || undefined);
+  }
+  const baseUrl = env[ENV.baseUrl]?.replace(/\/+$/, '');
+  if (!baseUrl) return;
+  try {
+    checkBaseUrl(baseUrl);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  try {
+    await send({ url: `${baseUrl}/v1/health`, method: 'GET', timeoutMs: 5000 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`cannot reach ${baseUrl}: ${code}`);
+  }
+  const token = env[ENV.managementToken];
+  if (token) {
+    const res = await new ManagementApi(baseUrl, token).raw('GET', '/v1/keys');
+    if (res.status === 401 || res.status === 403) {
+      throw new UsageError(`${baseUrl} refused the management token (${res.status})`);
+    }
+  }
+}
+
+function printScenarios(values: Values): void {
+  const format = values.format ?? 'json';
+  if (format !== 'json') throw new UsageError(`--format must be json, not ${format}`);
+  const seed = Number(values.seed ?? '1');
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, not "${values.seed}"`);
+  const contract = loadContract(values.contract ? resolve(values.contract) : undefined);
+  const scenarios = generateScenarios(contract, { seed });
+  const corpus = {
+    suite: { name: 'cci-auth-conformance', version: VERSION },
+    contract: { version: contract.version, sha256: contract.sha256 },
+    seed,
+    scenarios,
+  };
+  process.stdout.write(`${JSON.stringify(corpus, null, 2)}\n`);
+}
+
+async function run(values: Values): Promise<number> {
+  const runId = randomBytes(4).toString('hex');
+  const env = runEnvironment(values, runId);
+  await preflight(env);
+  const reportDir = env[ENV.reportDir]!;
+  rmSync(join(reportDir, CONFORMANCE_JSON), { force: true });
+
+  const target = env[ENV.baseUrl] ?? 'the embedded reference server';
+  process.stderr.write(`cci-conformance ${VERSION}: checking ${target} (run ${runId})\n`);
+
+  const cli = join(dirname(createRequire(import.meta.url).resolve('@playwright/test/package.json')), 'cli.js');
+  const child = spawn(process.execPath, [cli, 'test', '-c', join(ROOT, 'playwright.config.ts'), ...playwrightArgs(values)], {
+    cwd: ROOT,
+    env,
+    stdio: 'inherit',
+  });
+  let interrupted = false;
+  const forward = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    child.kill(signal);
+  };
+  process.on('SIGINT', () => (interrupted = true));
+  process.on('SIGTERM', () => forward('SIGTERM'));
+  const code = await new Promise<number>((done) => child.on('exit', (status) => done(status ?? 1)));
+
+  if (values.list) return code === 0 ? EXIT.pass : EXIT.unusable;
+  if (interrupted) return EXIT.interrupted;
+  const reportFile = join(reportDir, CONFORMANCE_JSON);
+  if (!existsSync(reportFile)) {
+    process.stderr.write('cci-conformance: the run ended without a verdict (see the messages above)\n');
+    return EXIT.unusable;
+  }
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { verdict: string };
+  return report.verdict === 'pass' ? EXIT.pass : EXIT.fail;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.pass;
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return EXIT.pass;
+  }
+  const [command = 'run', ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (see --help)`);
+  if (command === 'scenarios') {
+    printScenarios(values);
+    return EXIT.pass;
+  }
+  if (command !== 'run') throw new UsageError(`unknown command "${command}"; commands are run and scenarios`);
+  return run(values);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof UsageError || error instanceof ContractError || error instanceof Error
+      ? (error as Error).message
+      : String(error);
+    process.stderr.write(`cci-conformance: ${redactSecrets(message)}\n`);
+    process.exit(EXIT.unusable);
+  },
+);

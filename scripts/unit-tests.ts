@@ -1,0 +1,26 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+/**
+ * Runs the suite's own tests with Node's test runner. Node 20 does not expand globs,
+ * so the files are found here: every `*.test.ts` under tests/, or the paths given.
+ */
+function find(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return find(path);
+    return name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const given = process.argv.slice(2);
+const files = (given.length > 0 ? given : find('tests')).map((f) => relative(process.cwd(), f)).sort();
+if (files.length === 0) {
+  process.stderr.write('unit-tests: no *.test.ts files found\n');
+  process.exit(2);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
+process.exit(result.status ?? 1);

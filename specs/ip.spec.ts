@@ -1,0 +1,3 @@
+import { defineScenarios } from '../fixtures/conformance.js';
+
+defineScenarios('ip');

@@ -1,0 +1,43 @@
+import type { Outcome, Verdict } from './verdict.js';
+
+const COLOURS: Record<Outcome, string> = {
+  passed: '\u001b[32m',
+  failed: '\u001b[31m',
+  errored: '\u001b[31m',
+  skipped: '\u001b[33m',
+  'not assessed': '\u001b[90m',
+};
+const RESET = '\u001b[0m';
+
+/** The verdict as a plain table, one row per requirement; colours only on a terminal. */
+export function formatTable(verdict: Verdict, colour: boolean): string {
+  const rows = verdict.requirements.map((r) => {
+    const s = r.scenarios;
+    const counts = `${s.passed}/${s.failed + s.errored}/${s.skipped}`;
+    const note = r.failures[0]
+      ? `${r.failures[0].title}: ${r.failures[0].what} expected ${r.failures[0].expected}, got ${r.failures[0].actual}`
+      : r.status === 'skipped' || (r.skipReasons.length > 0 && r.status !== 'not assessed')
+        ? `skipped: ${r.skipReasons[0]}`
+        : '';
+    return [r.id, r.level, r.status, counts, note];
+  });
+  const header = ['requirement', 'level', 'status', 'pass/fail/skip', 'note'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  widths[4] = Math.min(widths[4]!, 90);
+  const line = (cells: string[], status?: Outcome) =>
+    cells
+      .map((cell, i) => {
+        const text = i === 4 && cell.length > 90 ? `${cell.slice(0, 89)}…` : cell.padEnd(widths[i]!);
+        return i === 2 && colour && status ? `${COLOURS[status]}${text}${RESET}` : text;
+      })
+      .join('  ')
+      .trimEnd();
+  const c = verdict.counts;
+  return [
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((row, i) => line(row, verdict.requirements[i]!.status)),
+    '',
+    `scenarios: ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.skipped} skipped`,
+  ].join('\n');
+}

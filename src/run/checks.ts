@@ -1,0 +1,133 @@
+import type { SchemaValidator } from '../contract/schemas.js';
+import { parseChallenges } from '../http/challenge.js';
+import type { HttpResponse } from '../http/client.js';
+import type { Expectation } from '../scenarios/model.js';
+import { leakedSecrets, redactKey, redactSecrets } from '../secrets/redact.js';
+
+/** The outcome of one check: which requirement it proves, and what was seen when it failed. */
+export interface Check {
+  requirement: string;
+  ok: boolean;
+  what: string;
+  expected?: string;
+  actual?: string;
+}
+
+export interface CheckContext {
+  /** The requirement that the step proves: status and code checks count for it. */
+  requirement: string;
+  realm: string;
+  validator: SchemaValidator;
+  /** Every secret that must never come back: provisioned keys and the tokens sent. */
+  secrets: string[];
+}
+
+const pass = (requirement: string, what: string): Check => ({ requirement, ok: true, what });
+const fail = (requirement: string, what: string, expected: string, actual: string): Check => ({
+  requirement,
+  ok: false,
+  what,
+  expected,
+  actual: redactSecrets(actual),
+});
+
+/**
+ * Everything a response must satisfy: the expected status and `error.code` (for the
+ * step's requirement), and the rules every response obeys — error bodies match the
+ * schema (ERR-01), 401s carry a proper challenge (CHAL-01, CHAL-02), and no secret
+ * comes back (ERR-02).
+ */
+export function checkResponse(expect: Expectation, res: HttpResponse, ctx: CheckContext): Check[] {
+  const checks: Check[] = [];
+  const req = ctx.requirement;
+  checks.push(
+    res.status === expect.status
+      ? pass(req, 'status')
+      : fail(req, 'status', String(expect.status), String(res.status)),
+  );
+
+  const body = res.status >= 400 && res.status < 500 ? errorBody(res, ctx, checks) : undefined;
+  if (expect.code !== undefined && body !== undefined) {
+    const code = (body as { error?: { code?: unknown } }).error?.code;
+    if (typeof code === 'string') {
+      checks.push(code === expect.code ? pass(req, 'error.code') : fail(req, '/error/code', expect.code, code));
+    }
+  }
+  if (res.status === 401) checks.push(...challengeChecks(expect, res, ctx.realm));
+  checks.push(secretCheck(res, ctx.secrets));
+  return checks;
+}
+
+/** ERR-01: a 4xx body is JSON, of the Error schema. Returns the parsed body when it is JSON. */
+function errorBody(res: HttpResponse, ctx: CheckContext, checks: Check[]): unknown {
+  const type = String(res.headers['content-type'] ?? '');
+  const mediaType = type.split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    checks.push(fail('ERR-01', 'Content-Type', 'application/json', type || '(none)'));
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(res.body);
+  } catch {
+    checks.push(fail('ERR-01', 'body', 'a JSON error body', truncate(res.body)));
+    return undefined;
+  }
+  const problems = ctx.validator.check('Error', body);
+  checks.push(
+    problems.length === 0
+      ? pass('ERR-01', 'error body schema')
+      : fail('ERR-01', problems.map((p) => p.pointer).join(', '), 'a body of the Error schema',
+        problems.map((p) => `${p.pointer} ${p.problem}`).join('; ')),
+  );
+  return body;
+}
+
+/** CHAL-01 and CHAL-02 on a 401 (RFC 9110 §15.5.2, RFC 6750 §3). */
+function challengeChecks(expect: Expectation, res: HttpResponse, realm: string): Check[] {
+  const values = res.rawHeaders.filter(([name]) => name.toLowerCase() === 'www-authenticate').map(([, v]) => v);
+  if (values.length === 0) return [fail('CHAL-01', 'WWW-Authenticate', `Bearer realm="${realm}"`, '(absent)')];
+  const challenges = parseChallenges(values);
+  const shown = values.join(' | ');
+  if (!challenges) return [fail('CHAL-01', 'WWW-Authenticate', 'a challenge per RFC 9110 §11.6.1', shown)];
+  const bearer = challenges.filter((c) => c.scheme.toLowerCase() === 'bearer');
+  if (bearer.length !== 1) return [fail('CHAL-01', 'WWW-Authenticate', 'one Bearer challenge', shown)];
+  const realms = bearer[0]!.params.filter((p) => p.name === 'realm');
+  if (realms.length !== 1 || !realms[0]!.quoted) {
+    return [fail('CHAL-01', 'WWW-Authenticate realm', 'exactly one quoted realm', shown)];
+  }
+  const checks = [pass('CHAL-01', 'WWW-Authenticate')];
+  const error = bearer[0]!.params.find((p) => p.name === 'error');
+  if (expect.challenge === 'bearer-invalid-token') {
+    checks.push(error?.value === 'invalid_token'
+      ? pass('CHAL-02', 'challenge error')
+      : fail('CHAL-02', 'WWW-Authenticate error', 'error="invalid_token"', shown));
+  } else if (expect.challenge === 'bearer') {
+    checks.push(error === undefined
+      ? pass('CHAL-02', 'challenge error')
+      : fail('CHAL-02', 'WWW-Authenticate error', 'no error attribute (no credential was sent)', shown));
+  }
+  return checks;
+}
+
+/** ERR-02: neither headers nor body contain a secret. */
+function secretCheck(res: HttpResponse, secrets: string[]): Check {
+  const headerText = res.rawHeaders.map(([n, v]) => `${n}: ${v}`).join('\n');
+  const inHeaders = leakedSecrets(headerText, secrets);
+  const inBody = leakedSecrets(res.body, secrets);
+  if (inHeaders.length + inBody.length === 0) return pass('ERR-02', 'no secret reflected');
+  const where = [...(inHeaders.length ? ['headers'] : []), ...(inBody.length ? ['body'] : [])].join(' and ');
+  return fail('ERR-02', `secret in response ${where}`, 'no submitted key in the response',
+    [...inHeaders, ...inBody].map(redactKey).join(', '));
+}
+
+function truncate(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text || '(empty)';
+}
+
+/** The failed checks as one message: requirement, where, expected, actual. */
+export function describeFailures(checks: Check[]): string {
+  return checks
+    .filter((c) => !c.ok)
+    .map((c) => `${c.requirement} ${c.what}: expected ${c.expected}, got ${c.actual}`)
+    .join('\n');
+}

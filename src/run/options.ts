@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+
+/** What a run is pointed at, as the environment says (the CLI sets these from its flags). */
+export interface RunOptions {
+  baseUrl?: string;
+  managementToken?: string;
+  keysFile?: string;
+  allowMutations: boolean;
+  seed: number;
+  trustedProxy?: string;
+  contractFile?: string;
+  reportDir: string;
+}
+
+/** The variables behind {@link RunOptions}, for `npx playwright test` users. */
+export const ENV = {
+  baseUrl: 'CCI_BASE_URL',
+  managementToken: 'CCI_MANAGEMENT_TOKEN',
+  keysFile: 'CCI_KEYS_FILE',
+  allowMutations: 'CCI_ALLOW_MUTATIONS',
+  seed: 'CCI_SEED',
+  trustedProxy: 'CCI_TRUSTED_PROXY',
+  contractFile: 'CCI_CONTRACT',
+  reportDir: 'CCI_REPORT_DIR',
+} as const;
+
+/** Reads the run options; throws with the variable's name when one is wrong. */
+export function readRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions {
+  const text = (name: string) => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : undefined);
+  const seedText = text(ENV.seed) ?? '1';
+  const seed = Number(seedText);
+  if (!Number.isSafeInteger(seed)) throw new Error(`${ENV.seed} must be an integer, not "${seedText}"`);
+  const baseUrl = text(ENV.baseUrl);
+  if (baseUrl !== undefined) checkBaseUrl(baseUrl);
+  const keysFile = text(ENV.keysFile);
+  const contractFile = text(ENV.contractFile);
+  const managementToken = text(ENV.managementToken);
+  const trustedProxy = text(ENV.trustedProxy);
+  return {
+    ...(baseUrl ? { baseUrl: baseUrl.replace(/\/+$/, '') } : {}),
+    ...(managementToken ? { managementToken } : {}),
+    ...(keysFile ? { keysFile: resolve(keysFile) } : {}),
+    ...(trustedProxy ? { trustedProxy } : {}),
+    ...(contractFile ? { contractFile: resolve(contractFile) } : {}),
+    allowMutations: ['1', 'true', 'yes'].includes((text(ENV.allowMutations) ?? '').toLowerCase()),
+    seed,
+    reportDir: resolve(text(ENV.reportDir) ?? 'reports'),
+  };
+}
+
+/** A base URL must be absolute http(s) without a query or fragment. */
+export function checkBaseUrl(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`the base URL "${value}" is not a URL (for example http://127.0.0.1:8080)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`the base URL must use http or https, not ${url.protocol}`);
+  }
+  if (url.search || url.hash) throw new Error('the base URL must not have a query or fragment');
+}

@@ -1,0 +1,299 @@
+import { Faker, en } from '@faker-js/faker';
+import type { Contract, Operation } from '../contract/model.js';
+import type { Expectation, Family, KeyRole, RequestSpec, Scenario, Source, Step } from './model.js';
+import { fakeBody, malformedCredentials } from './tokens.js';
+
+export interface GenerateOptions {
+  /** Seeds path parameters and generated tokens; the same seed gives the same scenarios. */
+  seed: number;
+}
+
+/** Requirement → profile tag, read from the catalogue. */
+function profileTags(contract: Contract): Map<string, string> {
+  return new Map(contract.requirements.map((r) => [r.id, `@${r.profile}`]));
+}
+
+/** Every scenario the contract implies, in a stable order. */
+export function generateScenarios(contract: Contract, options: GenerateOptions): Scenario[] {
+  const faker = new Faker({ locale: [en] });
+  faker.seed(options.seed);
+  const g = new Generator(contract, faker);
+  const secured = contract.operations.filter((op) => op.security === 'apiKey');
+  for (const op of secured) {
+    g.credentials(op);
+    g.plans(op);
+    g.addresses(op);
+  }
+  g.precedence(secured);
+  g.lifecycle(secured);
+  g.management(secured);
+  return g.scenarios;
+}
+
+class Generator {
+  readonly scenarios: Scenario[] = [];
+  private readonly profiles: Map<string, string>;
+  private readonly ids = new Set<string>();
+
+  constructor(
+    private readonly contract: Contract,
+    private readonly faker: Faker,
+  ) {
+    this.profiles = profileTags(contract);
+  }
+
+  /** A request to `op` with the given Authorization header (none when undefined). */
+  private request(op: Operation, authorization?: string, extra: Partial<RequestSpec> = {}): RequestSpec {
+    let path = op.pathTemplate;
+    for (const [name, param] of Object.entries(op.pathParameters)) {
+      const value = param.pattern
+        ? this.faker.helpers.fromRegExp(param.pattern.replace(/^\^|\$$/g, ''))
+        : param.example;
+      path = path.replace(`{${name}}`, encodeURIComponent(value));
+    }
+    return {
+      operationId: op.operationId,
+      method: op.method,
+      path,
+      headers: authorization === undefined ? {} : { authorization },
+      ...(op.bodyExample !== undefined ? { body: op.bodyExample } : {}),
+      from: 'default',
+      ...extra,
+    };
+  }
+
+  private add(s: Omit<Scenario, 'tags' | 'roles' | 'sources' | 'mutating'> & { extraTags?: string[] }) {
+    if (this.ids.has(s.id)) throw new Error(`two scenarios share the id ${s.id}`);
+    this.ids.add(s.id);
+    const roles = new Set<KeyRole>();
+    const sources = new Set<Source>();
+    for (const step of s.steps) {
+      const text = JSON.stringify(step);
+      for (const [, role] of text.matchAll(/\{\{key:([^}]+)\}\}/g)) roles.add(role!);
+      if (step.action === 'request' && step.request.from !== 'default') sources.add(step.request.from);
+    }
+    const mutating = s.steps.some((step) => step.action !== 'request');
+    const tags = [`@${s.family}`, this.profiles.get(s.requirement) ?? '@core', ...(s.extraTags ?? [])];
+    if (mutating) tags.push('@mutating');
+    const { extraTags: _, ...rest } = s;
+    this.scenarios.push({ ...rest, tags: [...new Set(tags)], roles: [...roles], sources: [...sources], mutating });
+  }
+
+  private single(
+    family: Family,
+    op: Operation | null,
+    slug: string,
+    title: string,
+    requirement: string,
+    request: RequestSpec,
+    expect: Extract<Step, { action: 'request' }>['expect'],
+    extraTags: string[] = [],
+  ) {
+    const prefix = op ? op.operationId : 'any';
+    this.add({
+      id: `${prefix}.${slug}`,
+      title: `${prefix}: ${title}`,
+      requirement,
+      family,
+      extraTags,
+      steps: [{ action: 'request', request, expect }],
+    });
+  }
+
+  private refused(code: string, sent: boolean): Expectation {
+    return {
+      status: this.contract.errorCodes.get(code) ?? 401,
+      code,
+      ...(this.contract.errorCodes.get(code) === 401
+        ? { challenge: sent ? ('bearer-invalid-token' as const) : ('bearer' as const) }
+        : {}),
+    };
+  }
+
+  private ok(op: Operation): Expectation {
+    return { status: op.successStatus };
+  }
+
+  /** A plan that includes `op`, the cheapest first. */
+  private planFor(op: Operation): string {
+    return this.contract.plans.find((plan) => op.plans.includes(plan))!;
+  }
+
+  credentials(op: Operation) {
+    const key = `{{key:valid.${this.planFor(op)}}}`;
+    const live = this.contract.keyFormat.livePrefix;
+    const test = this.contract.keyFormat.testPrefix;
+    const c = (slug: string, title: string, req: string, request: RequestSpec, expect: Expectation) =>
+      this.single('credentials', op, slug, title, req, request, expect, ['@credentials']);
+
+    for (const plan of op.plans) {
+      c(`valid-${plan}`, `valid ${plan} key is accepted`, 'CRED-01', this.request(op, `Bearer {{key:valid.${plan}}}`), this.ok(op));
+    }
+    c('missing-key', 'missing key is refused', 'CRED-02', this.request(op), this.refused('missing_api_key', false));
+    c('empty-header', 'empty Authorization header is refused', 'CRED-02', this.request(op, ''), this.refused('missing_api_key', false));
+    for (const bad of malformedCredentials(this.faker, this.contract.keyFormat)) {
+      c(`malformed.${bad.slug}`, bad.title, 'CRED-03', this.request(op, bad.header), this.refused('malformed_api_key', true));
+    }
+    const body = () => fakeBody(this.faker, this.contract.keyFormat.bodyMinLength + 8);
+    c('unknown-key', 'well-formed unknown key is refused', 'CRED-04', this.request(op, `Bearer ${live}${body()}`), this.refused('invalid_api_key', true));
+    c('test-key', 'test key is refused', 'CRED-05', this.request(op, `Bearer ${test}${body()}`), this.refused('test_key_not_supported', true));
+    c('lowercase-scheme', 'lower-case "bearer" is accepted', 'CRED-06', this.request(op, `bearer ${key}`), this.ok(op));
+    c('uppercase-scheme', 'upper-case "BEARER" is accepted', 'CRED-06', this.request(op, `BEARER ${key}`), this.ok(op));
+    c('query-api-key', 'key in the api_key query parameter is not accepted', 'CRED-07',
+      this.request(op, undefined, { query: { api_key: key } }), this.refused('missing_api_key', false));
+    c('query-access-token', 'key in the access_token query parameter is not accepted', 'CRED-07',
+      this.request(op, undefined, { query: { access_token: key } }), this.refused('missing_api_key', false));
+    c('header-and-query', 'key sent in header and query at once is a bad request', 'CRED-08',
+      this.request(op, `Bearer ${key}`, { query: { access_token: key } }), { status: 400, code: 'invalid_request' });
+    this.single('lifecycle', op, 'revoked-key', 'revoked key is refused', 'LIFE-01',
+      this.request(op, 'Bearer {{key:revoked}}'), this.refused('revoked_api_key', true), ['@revocation']);
+  }
+
+  plans(op: Operation) {
+    for (const plan of this.contract.plans.filter((p) => !op.plans.includes(p))) {
+      this.single('plans', op, `outside-${plan}`, `${plan} key is refused: not in its plan`, 'PLAN-01',
+        this.request(op, `Bearer {{key:valid.${plan}}}`), this.refused('plan_restricted', true));
+    }
+  }
+
+  addresses(op: Operation) {
+    const ip = (slug: string, title: string, req: string, role: string, from: Source, allowed: boolean, extra = {}) =>
+      this.single('ip', op, slug, title, req, this.request(op, `Bearer {{key:${role}}}`, { from, ...extra }),
+        allowed ? this.ok(op) : this.refused('ip_not_allowed', true));
+    ip('ip-allowed', 'allowlisted key works from its address', 'IP-01', 'ip.allowed', 'allowed', true);
+    ip('ip-other-source', 'allowlisted key is refused from another address', 'IP-01', 'ip.allowed', 'other', false);
+    ip('ip-elsewhere', 'key allowlisted elsewhere is refused', 'IP-01', 'ip.elsewhere', 'default', false);
+    ip('ipv6-allowed', 'IPv6 allowlist entry admits its address', 'IP-02', 'ip.v6', 'ipv6', true);
+    ip('ipv6-other-source', 'IPv6-only key is refused over IPv4', 'IP-02', 'ip.v6', 'default', false);
+    ip('cidr-inside', 'CIDR allowlist admits an address inside', 'IP-03', 'ip.cidr', 'cidr-inside', true);
+    ip('cidr-outside', 'CIDR allowlist refuses an address outside', 'IP-03', 'ip.cidr', 'other', false);
+    ip('cidr-elsewhere', 'key allowlisted to a range elsewhere is refused', 'IP-03', 'ip.cidr.elsewhere', 'default', false);
+    const forwarded = { 'x-forwarded-for': '{{address:elsewhere}}' };
+    const withHeader = (from: Source) => ({
+      from,
+      headers: { authorization: 'Bearer {{key:ip.elsewhere}}', ...forwarded },
+    });
+    ip('forwarded-spoofed', 'spoofed X-Forwarded-For does not pass the allowlist', 'IP-04', 'ip.elsewhere', 'default',
+      false, withHeader('default'));
+    ip('forwarded-trusted-proxy', 'X-Forwarded-For from a trusted proxy is believed', 'IP-04', 'ip.elsewhere',
+      'trusted-proxy', true, withHeader('trusted-proxy'));
+  }
+
+  precedence(ops: Operation[]) {
+    const [cheapest] = this.contract.plans;
+    const restricted = ops.filter((op) => !op.plans.includes(cheapest!));
+    for (const op of restricted) {
+      this.single('precedence', op, 'revoked-before-address-and-plan', 'revoked key is refused before address and plan',
+        'ORDER-01', this.request(op, 'Bearer {{key:revoked.restricted}}'), this.refused('revoked_api_key', true));
+      this.single('precedence', op, 'address-before-plan', 'refused address is reported before plan', 'ORDER-02',
+        this.request(op, 'Bearer {{key:ip.elsewhere.cheapest}}'), this.refused('ip_not_allowed', true));
+    }
+    const unknown = `/v1/${this.faker.word.noun()}-${this.faker.string.alphanumeric({ length: 6, casing: 'lower' })}`;
+    const route = { operationId: null, method: 'GET', path: unknown, headers: {}, from: 'default' as Source };
+    const any = (slug: string, title: string, request: RequestSpec, expect: Expectation) =>
+      this.single('precedence', null, slug, title, 'ORDER-03', request, expect);
+    any('unknown-route-missing-key', 'unknown path without a key gets 401, not 404', route, this.refused('missing_api_key', false));
+    any('unknown-route-malformed-key', 'unknown path with a malformed key gets 401', { ...route, headers: { authorization: 'Bearer nope' } },
+      this.refused('malformed_api_key', true));
+    any('unknown-route-unknown-key', 'unknown path with an unknown key gets 401', {
+      ...route,
+      headers: { authorization: `Bearer ${this.contract.keyFormat.livePrefix}${fakeBody(this.faker, 40)}` },
+    }, this.refused('invalid_api_key', true));
+    const known = ops[0]!;
+    any('unknown-method-missing-key', 'unsupported method without a key gets 401', {
+      ...this.request(known),
+      operationId: null,
+      method: known.method === 'DELETE' ? 'PATCH' : 'DELETE',
+    }, this.refused('missing_api_key', false));
+    any('unknown-route-valid-key', 'unknown path with a valid key gets 404', {
+      ...route,
+      headers: { authorization: 'Bearer {{key:valid.enterprise}}' },
+    }, { status: 404, code: 'not_found' });
+  }
+
+  lifecycle(ops: Operation[]) {
+    const top = this.contract.plans.at(-1)!;
+    const op = ops.find((o) => o.plans.includes(top) && o.method === 'GET') ?? ops[0]!;
+    const call = (name: string, connection?: string, requirement?: string): Step => ({
+      action: 'request',
+      request: this.request(op, `Bearer {{seq:${name}}}`, connection ? { connection } : {}),
+      expect: this.ok(op),
+      ...(requirement ? { requirement } : {}),
+    });
+    const refusedCall = (name: string, connection?: string): Step => ({
+      action: 'request',
+      request: this.request(op, `Bearer {{seq:${name}}}`, connection ? { connection } : {}),
+      expect: this.refused('revoked_api_key', true),
+    });
+    const create = (name: string, account = 'main'): Step => ({ action: 'create', name, plan: top, account });
+    const revoke = (name: string): Step => ({ action: 'revoke', name });
+    const seq = (id: string, title: string, requirement: string, tags: string[], steps: Step[]) =>
+      this.add({ id: `sequence.${id}`, title, requirement, family: 'lifecycle', extraTags: tags, steps });
+
+    seq('revocation-next-request', 'revoked key is refused on the very next request', 'LIFE-02', ['@revocation'],
+      [create('key'), call('key'), revoke('key'), refusedCall('key')]);
+    seq('revocation-keep-alive', 'revoked key is refused on a connection opened before', 'LIFE-02', ['@revocation'],
+      [create('key'), call('key', 'kept'), call('key', 'kept'), revoke('key'), refusedCall('key', 'kept')]);
+    seq('revocation-every-connection', 'revoked key is refused on every open connection', 'LIFE-02', ['@revocation'],
+      [create('key'), call('key', 'a'), call('key', 'b'), call('key', 'c'), revoke('key'),
+        refusedCall('key', 'c'), refusedCall('key', 'b'), refusedCall('key', 'a')]);
+    seq('rotation', 'rotation keeps both keys working until the old is revoked', 'LIFE-03', ['@rotation'],
+      [create('old'), call('old', 'app'), create('new'), call('new', 'app'), call('old', 'app'),
+        call('new', 'app'), revoke('old'), refusedCall('old', 'app'), call('new', 'app')]);
+    seq('independence', "revoking one key leaves the account's others working", 'LIFE-04', ['@independence'],
+      [create('web'), create('batch'), create('mobile'), call('web'), call('batch'), call('mobile'),
+        revoke('batch'), call('web'), refusedCall('batch'), call('mobile'),
+        { action: 'list', names: ['web', 'batch', 'mobile'], requirement: 'LIFE-04' }]);
+  }
+
+  management(ops: Operation[]) {
+    const whoami = ops.find((op) => op.operationId === 'getCallerIdentity');
+    if (whoami) {
+      this.add({
+        id: 'management.introspection',
+        title: 'introspection reports the key, plan and address',
+        requirement: 'MGMT-03',
+        family: 'management',
+        steps: [{
+          action: 'request',
+          request: this.request(whoami, 'Bearer {{key:ip.allowed}}', { from: 'allowed' }),
+          expect: this.ok(whoami),
+          expectClientAddress: 'allowed',
+        }],
+      });
+    }
+    this.add({
+      id: 'management.list-hides-secrets',
+      title: 'key list never shows a secret',
+      requirement: 'MGMT-01',
+      family: 'management',
+      steps: [{ action: 'create', name: 'listed', plan: this.contract.plans[0]!, account: 'main' },
+        { action: 'list', names: ['listed'] }],
+    });
+    const bad = (slug: string, title: string, body: unknown, method = 'POST', path = '/v1/keys', status = 400) =>
+      this.add({
+        id: `management.${slug}`,
+        title,
+        requirement: 'MGMT-02',
+        family: 'management',
+        steps: [{
+          action: 'management',
+          method,
+          path,
+          body,
+          expect: { status, code: status === 404 ? 'key_not_found' : 'invalid_request' },
+        }],
+      });
+    const plan = this.contract.plans[0]!;
+    bad('empty-name', 'key with an empty name is refused', { name: '', plan });
+    bad('overlong-name', 'key with an overlong name is refused', { name: 'n'.repeat(101), plan });
+    bad('unknown-plan', 'key with an unknown plan is refused', { name: 'cci-conformance bad plan', plan: 'platinum' });
+    bad('invalid-cidr', 'key with an invalid CIDR range is refused',
+      { name: 'cci-conformance bad cidr', plan, allowedIps: ['198.51.100.0/33'] });
+    bad('invalid-address', 'key with an invalid address is refused',
+      { name: 'cci-conformance bad address', plan, allowedIps: ['203.0.113.300'] });
+    bad('malformed-json', 'malformed JSON body is refused', '{"name": "cci-conformance", "plan":');
+    bad('unknown-key-id', 'revoking an unknown key id gets 404', undefined, 'DELETE',
+      `/v1/keys/key_${this.faker.string.alphanumeric(16)}`, 404);
+  }
+}

@@ -1,0 +1,45 @@
+import type { Faker } from '@faker-js/faker';
+import type { KeyFormat } from '../contract/model.js';
+
+/** A credential the server must refuse as malformed, with why it is malformed. */
+export interface MalformedCredential {
+  slug: string;
+  title: string;
+  header: string;
+}
+
+/** Base62 characters from the seeded generator: deterministic, never a real key. */
+export function fakeBody(faker: Faker, length: number): string {
+  return faker.string.alphanumeric({ length });
+}
+
+/**
+ * The malformed Authorization headers the suite sends, derived from the contract's key
+ * format so that a change of prefix or length changes them too.
+ */
+export function malformedCredentials(faker: Faker, format: KeyFormat): MalformedCredential[] {
+  const live = format.livePrefix;
+  const body = (length = format.bodyMinLength + 8) => fakeBody(faker, length);
+  const half = Math.floor(format.bodyMinLength / 2);
+  return [
+    { slug: 'bearer-without-key', title: '"Bearer" without a key is refused', header: 'Bearer' },
+    {
+      slug: 'basic-scheme',
+      title: 'Basic credentials are refused',
+      header: `Basic ${Buffer.from(`${live}${body()}:`).toString('base64')}`,
+    },
+    { slug: 'token-scheme', title: 'a key under the Token scheme is refused', header: `Token {{key:valid.enterprise}}` },
+    { slug: 'key-without-scheme', title: 'a key without a scheme is refused', header: '{{key:valid.enterprise}}' },
+    { slug: 'unknown-prefix', title: 'a key with an unknown cci_ prefix is refused', header: `Bearer cci_prod_${body()}` },
+    { slug: 'foreign-prefix', title: 'a key with a foreign prefix is refused', header: `Bearer sk_live_${body()}` },
+    { slug: 'prefix-only', title: 'the prefix alone is refused', header: `Bearer ${live}` },
+    { slug: 'truncated', title: 'a truncated key is refused', header: `Bearer ${live}${body(format.bodyMinLength - 1)}` },
+    { slug: 'overlong', title: 'a key one character too long is refused', header: `Bearer ${live}${body(format.bodyMaxLength + 1)}` },
+    { slug: 'several-kilobytes', title: 'a key of several kilobytes is refused', header: `Bearer ${live}${body(6000)}` },
+    { slug: 'illegal-characters', title: 'a key with illegal characters is refused', header: `Bearer ${live}${body(half)}$%*!${body(half)}` },
+    { slug: 'non-ascii', title: 'a key with non-ASCII characters is refused', header: `Bearer ${live}${body(half)}é${body(half)}` },
+    { slug: 'space-inside', title: 'a key with a space inside is refused', header: `Bearer ${live}${body(half)} ${body(half + 8)}` },
+    { slug: 'tab-inside', title: 'a key with a tab inside is refused', header: `Bearer ${live}${body(half)}\t${body(half + 8)}` },
+    { slug: 'two-keys', title: 'two keys in one header are refused', header: `Bearer {{key:valid.enterprise}}, Bearer {{key:valid.starter}}` },
+  ];
+}

@@ -1,0 +1,93 @@
+import { isIP } from 'node:net';
+import type { Source } from '../scenarios/model.js';
+
+/** Documentation addresses (RFC 5737): no client of the suite ever comes from them. */
+export const ELSEWHERE = '192.0.2.10';
+export const ELSEWHERE_RANGE = '192.0.2.0/24';
+
+/** Loopback sources: the whole of 127.0.0.0/8 is this machine, so each is a real address. */
+export const LOOPBACK = {
+  allowed: '127.0.0.2',
+  other: '127.0.0.3',
+  cidr: '127.0.0.16/28',
+  cidrInside: '127.0.0.20',
+  ipv6: '::1',
+} as const;
+
+/** How sources map to addresses and what each key role's allowlist holds, for one target. */
+export interface AddressPlan {
+  sources: Partial<Record<Source, string | null>>;
+  missingSources: Partial<Record<Source, string>>;
+  /** Allowlist per IP role; a role absent here cannot be provisioned against this target. */
+  allowlists: Record<string, string[]>;
+  missingAllowlists: Record<string, string>;
+}
+
+/** True when the URL's host is on this machine's loopback. */
+export function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+const SHARED = {
+  'ip.elsewhere': [ELSEWHERE],
+  'ip.elsewhere.cheapest': [ELSEWHERE],
+  'ip.cidr.elsewhere': [ELSEWHERE_RANGE],
+  'revoked.restricted': [ELSEWHERE],
+};
+
+/** On loopback every source is a real local address. */
+export function loopbackPlan(ipv6Url: string | undefined, trustedProxy: string | undefined): AddressPlan {
+  const missingSources: AddressPlan['missingSources'] = {};
+  if (!ipv6Url) missingSources.ipv6 = 'the target does not answer on IPv6 loopback ([::1])';
+  if (!trustedProxy) {
+    missingSources['trusted-proxy'] = "the target's trusted proxy is not known (pass --trusted-proxy)";
+  }
+  return {
+    sources: {
+      default: null,
+      allowed: LOOPBACK.allowed,
+      other: LOOPBACK.other,
+      'cidr-inside': LOOPBACK.cidrInside,
+      ...(ipv6Url ? { ipv6: LOOPBACK.ipv6 } : {}),
+      ...(trustedProxy ? { 'trusted-proxy': trustedProxy } : {}),
+    },
+    missingSources,
+    allowlists: {
+      ...SHARED,
+      'ip.allowed': [LOOPBACK.allowed],
+      'ip.cidr': [LOOPBACK.cidr],
+      ...(ipv6Url ? { 'ip.v6': [LOOPBACK.ipv6] } : {}),
+    },
+    missingAllowlists: ipv6Url ? {} : { 'ip.v6': 'the target does not answer on IPv6 loopback ([::1])' },
+  };
+}
+
+/**
+ * Against a remote target this machine has one address, the one the server reports: it
+ * is the allowed address, a documentation range is the blocked one.
+ */
+export function remotePlan(observed: string | undefined): AddressPlan {
+  const oneAddress = 'a remote target sees a single address from this machine';
+  const missingSources: AddressPlan['missingSources'] = {
+    other: oneAddress,
+    ipv6: 'IPv6 allowlists are checked on loopback targets only',
+    'trusted-proxy': "a remote target's trusted proxies cannot be used from here",
+  };
+  if (!observed) {
+    const why = 'the target did not report the client address (introspection operation)';
+    return {
+      sources: { default: null },
+      missingSources: { ...missingSources, allowed: why, 'cidr-inside': why },
+      allowlists: SHARED,
+      missingAllowlists: { 'ip.allowed': why, 'ip.cidr': why, 'ip.v6': missingSources.ipv6! },
+    };
+  }
+  const range = isIP(observed) === 6 ? `${observed}/128` : `${observed.split('.').slice(0, 3).join('.')}.0/24`;
+  return {
+    sources: { default: null, allowed: null, 'cidr-inside': null },
+    missingSources,
+    allowlists: { ...SHARED, 'ip.allowed': [observed], 'ip.cidr': [range] },
+    missingAllowlists: { 'ip.v6': missingSources.ipv6! },
+  };
+}

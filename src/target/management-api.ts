@@ -1,0 +1,92 @@
+import { send, type HttpResponse } from '../http/client.js';
+import { redactSecrets } from '../secrets/redact.js';
+
+/** A key as the contract's management API returns it at creation. */
+export interface CreatedKey {
+  id: string;
+  key: string;
+  name: string;
+  accountId: string;
+}
+
+export interface KeyListing {
+  id: string;
+  name: string;
+  accountId: string;
+  revokedAt: string | null;
+  [field: string]: unknown;
+}
+
+export interface NewKeyRequest {
+  name: string;
+  plan: string;
+  accountId: string;
+  allowedIps?: string[];
+}
+
+/** The management API went wrong in a way the run cannot continue from. */
+export class ManagementError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly response: Pick<HttpResponse, 'status' | 'body'> | undefined,
+    detail: string,
+  ) {
+    super(`${operation}: ${redactSecrets(detail)}`);
+    this.name = 'ManagementError';
+  }
+}
+
+/** A client of the key-management operations the contract defines. */
+export class ManagementApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  /** Sends a management request as is; for checks that expect refusals. */
+  raw(method: string, path: string, body?: string): Promise<HttpResponse> {
+    return send({
+      url: new URL(path, this.baseUrl).toString(),
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body } : {}),
+    });
+  }
+
+  async create(input: NewKeyRequest): Promise<CreatedKey> {
+    const res = await this.raw('POST', '/v1/keys', JSON.stringify(input));
+    const body = parse(res);
+    if (res.status !== 201 || typeof body?.key !== 'string' || typeof body.id !== 'string') {
+      throw new ManagementError('create key', res, `expected 201 with id and key, got ${res.status} ${res.body.slice(0, 300)}`);
+    }
+    return { id: body.id, key: body.key, name: String(body.name), accountId: String(body.accountId) };
+  }
+
+  async revoke(id: string): Promise<void> {
+    const res = await this.raw('DELETE', `/v1/keys/${encodeURIComponent(id)}`);
+    if (res.status !== 204 && res.status !== 200) {
+      throw new ManagementError('revoke key', res, `expected 204, got ${res.status} ${res.body.slice(0, 300)}`);
+    }
+  }
+
+  async list(accountId?: string): Promise<{ res: HttpResponse; keys: KeyListing[] }> {
+    const query = accountId ? `?accountId=${encodeURIComponent(accountId)}` : '';
+    const res = await this.raw('GET', `/v1/keys${query}`);
+    const body = parse(res);
+    if (res.status !== 200 || !Array.isArray(body?.keys)) {
+      throw new ManagementError('list keys', res, `expected 200 with keys, got ${res.status} ${res.body.slice(0, 300)}`);
+    }
+    return { res, keys: body.keys as KeyListing[] };
+  }
+}
+
+function parse(res: HttpResponse): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(res.body) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
