@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { redactSecrets } from '../src/secrets/redact.js';
 
 /** Where each error code is explained for humans. */
 const DOCS = 'https://docs.californiacourtintel.com/api/authentication#errors';
@@ -48,10 +49,13 @@ export function sendError(
   }
   const error: Record<string, unknown> = {
     code,
-    message: options.message ?? MESSAGES[code] ?? code,
+    // Messages may quote client input; whatever looks like a key is redacted first.
+    message: redactSecrets(options.message ?? MESSAGES[code] ?? code),
     requestId: request.id,
     docs: `${DOCS}-${code}`,
   };
-  if (options.details) error.details = options.details;
+  if (options.details) {
+    error.details = options.details.map((d) => ({ pointer: d.pointer, problem: redactSecrets(d.problem) }));
+  }
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ error });
 }

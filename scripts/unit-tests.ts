@@ -15,7 +15,11 @@ function find(dir: string): string[] {
 }
 
 const given = process.argv.slice(2);
-const files = (given.length > 0 ? given : find('tests')).map((f) => relative(process.cwd(), f)).sort();
+const roots = given.length > 0 ? given : ['tests'];
+const files = roots
+  .flatMap((path) => (statSync(path).isDirectory() ? find(path) : [path]))
+  .map((f) => relative(process.cwd(), f))
+  .sort();
 if (files.length === 0) {
   process.stderr.write('unit-tests: no *.test.ts files found\n');
   process.exit(2);

@@ -53,7 +53,7 @@ export default class ConformanceReporter implements Reporter {
       requirement: (annotation('requirement') ?? '').split(' ')[0]!,
       status,
       checks,
-      ...(status === 'skipped' ? { skipReason: skip?.description ?? 'skipped' } : {}),
+      ...(status === 'skipped' ? { skipReason: skip?.description ?? 'not run' } : {}),
       ...(status === 'errored' ? { error: redactSecrets(result.error?.message ?? result.status).split('\n')[0] } : {}),
       ...(status === 'failed' || status === 'errored'
         ? { evidence: readAttachment(result, EVIDENCE_ATTACHMENT) }
@@ -79,7 +79,8 @@ export default class ConformanceReporter implements Reporter {
       finishedAt: finishedAt.toISOString(),
       durationMs: finishedAt.getTime() - this.startedAt.getTime(),
       runStatus: result.status,
-      verdict: verdict.result,
+      // An interrupted or timed-out run has no verdict on what it did not reach.
+      verdict: result.status === 'interrupted' || result.status === 'timedout' ? 'incomplete' : verdict.result,
       counts: {
         scenarios: verdict.counts,
         requirements: countBy(verdict.requirements.map((r) => r.status)),
@@ -105,7 +106,7 @@ export default class ConformanceReporter implements Reporter {
     writeFileSync(join(options.reportDir, CONFORMANCE_JSON), `${redactSecrets(JSON.stringify(report, null, 2))}\n`);
     process.stdout.write(`\n${formatTable(verdict, process.stdout.isTTY === true)}\n`);
     process.stdout.write(
-      `${verdict.result === 'pass' ? 'PASS' : 'FAIL'}: target ${report.target.baseUrl} ` +
+      `${report.verdict.toUpperCase()}: target ${report.target.baseUrl} ` +
         `against contract ${contract.version} (sha256 ${contract.sha256.slice(0, 12)})\n` +
         `Reports: ${join(options.reportDir, CONFORMANCE_JSON)}, ${join(options.reportDir, 'junit.xml')}, ` +
         `${join(options.reportDir, 'html')}\n`,

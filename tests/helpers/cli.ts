@@ -1,0 +1,39 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  output: string;
+}
+
+/** Runs the conformance CLI as a user would, with reports in a fresh folder. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult & { reports: string }> {
+  const reports = mkdtempSync(join(tmpdir(), 'cci-reports-'));
+  const hasOutput = args.includes('--output');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/conformance.ts', ...args, ...(hasOutput ? [] : ['--output', reports])], {
+      env: { ...process.env, CI: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr, reports }));
+  });
+}
+
+/** Every file under `dir`, with its text. */
+export function filesUnder(dir: string): Array<{ path: string; text: string }> {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [{ path, text: readFileSync(path, 'latin1') }];
+  });
+}
+
+/** Anything shaped like a CCI credential with more than its last four characters visible. */
+export const FULL_KEY = /cci_(live|test|admin)_[A-Za-z0-9]{5,}/;

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ReferenceHarness } from '../helpers/reference.js';
+
+test('keys and revocations in a --db file survive a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cci-ref-'));
+  const db = join(dir, 'keys.db');
+  const managementToken = 'cci_admin_durability-test-token';
+  try {
+    const first = await new ReferenceHarness().start({ db, managementToken });
+    const kept = await first.key('starter');
+    const revoked = await first.key('starter');
+    await first.api.revoke(revoked.id);
+    await first.close();
+
+    const second = await new ReferenceHarness().start({ db, managementToken });
+    try {
+      assert.equal((await second.call('/v1/cases', { auth: `Bearer ${kept.key}` })).status, 200);
+      const res = await second.call('/v1/cases', { auth: `Bearer ${revoked.key}` });
+      assert.equal(res.status, 401);
+      assert.equal(res.json.error.code, 'revoked_api_key');
+    } finally {
+      await second.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

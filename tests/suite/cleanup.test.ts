@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+import { ReferenceHarness } from '../helpers/reference.js';
+
+// Keys the run creates are revoked when it ends: after a pass, and after Ctrl-C.
+
+const ref = new ReferenceHarness();
+before(() => ref.start({ trustedProxies: ['127.0.0.9'] }));
+after(() => ref.close());
+
+async function activeRunKeys(): Promise<string[]> {
+  const { keys } = await ref.api.list();
+  return keys.filter((k) => k.revokedAt === null && k.name.startsWith('cci-conformance')).map((k) => k.name);
+}
+
+describe('keys created by a run', () => {
+  it('are all revoked when the run ends', async () => {
+    const target = ['--base-url', ref.server.url, '--management-token', ref.server.managementToken];
+    const run = await runCli([...target, '--trusted-proxy', '127.0.0.9']);
+    assert.equal(run.code, 0, run.output.slice(-2000));
+    const { keys } = await ref.api.list();
+    assert.ok(keys.filter((k) => k.name.startsWith('cci-conformance')).length >= 20, 'the run made keys');
+    assert.deepEqual(await activeRunKeys(), []);
+  });
+
+  it('are all revoked when the run is interrupted', async () => {
+    const reports = mkdtempSync(join(tmpdir(), 'cci-int-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/conformance.ts',
+      '--base-url', ref.server.url, '--management-token', ref.server.managementToken,
+      '--workers', '1', '--output', reports], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 30_000;
+    while (!/·{5}/.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((await activeRunKeys()).length > 0, 'keys exist while the run is under way');
+
+    // Ctrl-C in a terminal signals the whole foreground process group.
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 130, output.slice(-1500));
+    assert.deepEqual(await activeRunKeys(), []);
+    const verdict = JSON.parse(readFileSync(join(reports, 'conformance.json'), 'utf8'));
+    assert.equal(verdict.verdict, 'incomplete');
+  });
+});

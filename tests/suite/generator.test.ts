@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { DEFAULT_CONTRACT_PATH, loadContract, parseContract } from '../../src/contract/load.js';
+import { generateScenarios } from '../../src/scenarios/generate.js';
+
+const contract = loadContract();
+const scenarios = generateScenarios(contract, { seed: 7 });
+const secured = contract.operations.filter((op) => op.security === 'apiKey');
+
+/** Every slug the generator crosses with each secured operation. */
+const PER_OPERATION = [
+  'missing-key', 'empty-header', 'malformed.bearer-without-key', 'malformed.basic-scheme',
+  'malformed.token-scheme', 'malformed.unknown-prefix', 'malformed.foreign-prefix', 'malformed.truncated',
+  'malformed.overlong', 'malformed.several-kilobytes', 'malformed.illegal-characters',
+  'malformed.non-ascii', 'malformed.space-inside', 'unknown-key', 'test-key', 'lowercase-scheme',
+  'query-api-key', 'header-and-query', 'revoked-key', 'ip-allowed', 'ip-other-source',
+  'ipv6-allowed', 'cidr-inside', 'cidr-outside', 'forwarded-spoofed',
+];
+
+describe('scenario generator', () => {
+  it('is deterministic for a seed and differs across seeds', () => {
+    assert.deepEqual(generateScenarios(contract, { seed: 7 }), scenarios);
+    const other = generateScenarios(contract, { seed: 8 });
+    assert.equal(other.length, scenarios.length);
+    assert.notDeepEqual(other, scenarios, 'path parameters and tokens come from the seed');
+  });
+
+  it('crosses every secured operation with every credential state', () => {
+    const ids = new Set(scenarios.map((s) => s.id));
+    const missing = secured.flatMap((op) => PER_OPERATION.map((slug) => `${op.operationId}.${slug}`))
+      .filter((id) => !ids.has(id));
+    assert.deepEqual(missing, []);
+    for (const op of secured) {
+      for (const plan of contract.plans) {
+        const id = op.plans.includes(plan) ? `${op.operationId}.valid-${plan}` : `${op.operationId}.outside-${plan}`;
+        assert.ok(ids.has(id), id);
+      }
+    }
+  });
+
+  it('has at least 150 scenarios with unique ids and titles', () => {
+    assert.ok(scenarios.length >= 150, String(scenarios.length));
+    assert.equal(new Set(scenarios.map((s) => s.id)).size, scenarios.length);
+    assert.equal(new Set(scenarios.map((s) => s.title)).size, scenarios.length);
+  });
+
+  it('proves every requirement of the catalogue', () => {
+    const proven = new Set(scenarios.map((s) => s.requirement));
+    for (const cross of ['CHAL-01', 'CHAL-02', 'ERR-01', 'ERR-02']) proven.add(cross);
+    const missing = contract.requirements.map((r) => r.id).filter((id) => !proven.has(id));
+    assert.deepEqual(missing, []);
+  });
+
+  it('expects the status the contract gives each code', () => {
+    for (const scenario of scenarios) {
+      for (const step of scenario.steps) {
+        if (step.action !== 'request' || !step.expect.code) continue;
+        assert.equal(step.expect.status, contract.errorCodes.get(step.expect.code), scenario.id);
+        assert.equal(step.expect.challenge !== undefined, step.expect.status === 401, scenario.id);
+      }
+    }
+  });
+
+  it('tags every scenario with its family and profile, and mutating ones as such', () => {
+    for (const scenario of scenarios) {
+      assert.ok(scenario.tags.includes(`@${scenario.family}`), scenario.id);
+      assert.equal(scenario.tags.includes('@mutating'), scenario.mutating, scenario.id);
+      assert.ok(scenario.tags.every((t) => /^@[a-z0-9-]+$/.test(t)), scenario.id);
+    }
+    assert.ok(scenarios.some((s) => s.tags.includes('@revocation') && s.mutating));
+  });
+
+  it('writes short, plain titles', () => {
+    for (const { title } of scenarios) {
+      assert.ok(title.length <= 80, title);
+      assert.doesNotMatch(title, /should|cci_live_[A-Za-z0-9]{8}/, title);
+    }
+  });
+
+  it('adds the scenarios of a new operation without touching a spec file', () => {
+    const doc = parse(readFileSync(DEFAULT_CONTRACT_PATH, 'utf8'));
+    doc.paths['/v1/courts'] = {
+      get: {
+        operationId: 'listCourts',
+        summary: 'List courts',
+        'x-cci-plans': ['professional', 'enterprise'],
+        responses: { '200': { description: 'ok' }, '401': { $ref: '#/components/responses/Unauthorized' } },
+      },
+    };
+    const extended = generateScenarios(parseContract(stringify(doc), 'extended.yaml'), { seed: 7 });
+    const added = extended.filter((s) => s.id.startsWith('listCourts.'));
+    assert.ok(added.length >= PER_OPERATION.length);
+    assert.ok(added.some((s) => s.id === 'listCourts.outside-starter'));
+  });
+});

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { leakedSecrets, redactKey, redactSecrets } from '../../src/secrets/redact.js';
+
+const key = `cci_live_${'x'.repeat(36)}Wq9Z`;
+
+describe('redaction', () => {
+  it('keeps the prefix and the last four characters', () => {
+    assert.equal(redactKey(key), 'cci_live_…Wq9Z');
+    assert.equal(redactKey(`cci_test_${'y'.repeat(36)}1234`), 'cci_test_…1234');
+    assert.equal(redactKey('cci_live_ab'), 'cci_live_…');
+  });
+
+  it('redacts every key-like run inside text, malformed ones too', () => {
+    const text = `Authorization: Bearer ${key}\n{"url":"/v1/cases?api_key=${key}&x=1"} cci_live_ab$cd`;
+    const out = redactSecrets(text);
+    assert.ok(!out.includes(key));
+    assert.match(out, /Bearer cci_live_…Wq9Z\n/);
+    assert.match(out, /api_key=cci_live_…Wq9Z&x=1/);
+    assert.doesNotMatch(out, /cci_live_[A-Za-z0-9]{5,}/);
+  });
+
+  it('finds leaked secrets', () => {
+    assert.deepEqual(leakedSecrets(`x ${key} y`, [key, 'short']), [key]);
+    assert.deepEqual(leakedSecrets('nothing here', [key]), []);
+  });
+});
