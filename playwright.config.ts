@@ -1,4 +1,5 @@
 import { defineConfig, type ReporterDescription } from '@playwright/test';
+import { BLOB_DIR } from './src/report/files.js';
 import { readRunOptions } from './src/run/options.js';
 
 const options = readRunOptions();
@@ -18,6 +19,10 @@ function reporters(): ReporterDescription[] {
     ['html', { open: 'never', outputFolder: `${reports}/html` }],
     ['junit', { outputFile: `${reports}/junit.xml` }],
     ['./src/report/conformance-reporter.ts'],
+    // A shard also keeps a blob report, which `cci-conformance merge` folds into one.
+    ...(process.env.CCI_SHARD
+      ? [['blob', { outputDir: `${reports}/${BLOB_DIR}`, fileName: `report-${process.env.CCI_SHARD.replace('/', '-of-')}.zip` }] as ReporterDescription]
+      : []),
   ];
 }
 

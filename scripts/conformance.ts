@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,10 @@ import { parseArgs } from 'node:util';
 import { loadContract } from '../src/contract/load.js';
 import { ContractError } from '../src/contract/errors.js';
 import { send } from '../src/http/client.js';
-import { CONFORMANCE_JSON } from '../src/report/conformance-reporter.js';
+import { summaryLine, writeReport } from '../src/report/conformance-reporter.js';
+import { BLOB_DIR, CONFORMANCE_JSON } from '../src/report/files.js';
+import { MergeError, mergeReports, readShardReports } from '../src/report/merge.js';
+import { formatTable } from '../src/report/table.js';
 import { checkBaseUrl, ENV } from '../src/run/options.js';
 import { generateScenarios } from '../src/scenarios/generate.js';
 import { redactSecrets } from '../src/secrets/redact.js';
@@ -23,6 +27,7 @@ const EXIT = { pass: 0, fail: 1, unusable: 2, interrupted: 130 } as const;
 
 const USAGE = `Usage: cci-conformance [run] [options]
        cci-conformance scenarios [--format json] [--seed N] [--contract FILE]
+       cci-conformance merge [--output DIR] SHARD_REPORT_DIR...
 
 Checks a server's API-key authentication against the CCI contract. With no --base-url,
 starts the embedded reference server and checks it.
@@ -39,6 +44,8 @@ Run:
   --contract FILE         another version of the contract (default: the one shipped)
   --output DIR            where reports go (default ./reports)
   --strict                a skipped MUST requirement fails the run
+  --profile IDS           only these requirement profiles, comma-separated
+                          (core, ip-allowlist, lifecycle, management)
   -g, --grep RE           only scenarios whose title or tags match, e.g. --grep @revocation
   --grep-invert RE        leave out scenarios that match, e.g. --grep-invert @mutating
   -j, --workers N         Playwright workers (default 2)
@@ -70,6 +77,7 @@ function parse(argv: string[]) {
       contract: { type: 'string' },
       output: { type: 'string' },
       strict: { type: 'boolean' },
+      profile: { type: 'string' },
       format: { type: 'string' },
       grep: { type: 'string', short: 'g' },
       'grep-invert': { type: 'string' },
@@ -117,7 +125,9 @@ function runEnvironment(values: Values, runId: string): NodeJS.ProcessEnv {
   set(ENV.contractFile, values.contract && resolve(values.contract));
   set(ENV.reportDir, resolve(values.output ?? 'reports'));
   set('CCI_STRICT', values.strict ? '1' : undefined);
+  set(ENV.profiles, values.profile);
   set('CCI_REPORTERS', values.reporter);
+  set('CCI_SHARD', values.shard);
   return env;
 }
 
@@ -126,6 +136,10 @@ async function preflight(env: NodeJS.ProcessEnv): Promise<void> {
   const seed = env[ENV.seed];
   if (seed !== undefined && !Number.isSafeInteger(Number(seed))) throw new UsageError(`--seed must be an integer, not "${seed}"`);
   const contract = loadContract(env[ENV.contractFile] || undefined);
+  const known = contract.profiles.map((p) => p.id);
+  for (const profile of (env[ENV.profiles] ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    if (!known.includes(profile)) throw new UsageError(`unknown profile "${profile}"; profiles are ${known.join(', ')}`);
+  }
   if (env[ENV.keysFile] || Object.keys(env).some((name) => name.startsWith('CCI_KEY_'))) {
     readStaticKeys(contract, env[ENV.keysFile] || undefined);
   }
@@ -177,8 +191,7 @@ async function run(values: Values): Promise<number> {
   const target = env[ENV.baseUrl] ?? 'the embedded reference server';
   process.stderr.write(`cci-conformance ${VERSION}: checking ${target} (run ${runId})\n`);
 
-  const cli = join(dirname(createRequire(import.meta.url).resolve('@playwright/test/package.json')), 'cli.js');
-  const child = spawn(process.execPath, [cli, 'test', '-c', join(ROOT, 'playwright.config.ts'), ...playwrightArgs(values)], {
+  const child = spawn(process.execPath, [playwrightCli(), 'test', '-c', join(ROOT, 'playwright.config.ts'), ...playwrightArgs(values)], {
     cwd: ROOT,
     env,
     stdio: 'inherit',
@@ -203,6 +216,50 @@ async function run(values: Values): Promise<number> {
   return report.verdict === 'pass' ? EXIT.pass : EXIT.fail;
 }
 
+/** Folds the reports of shards into one report and certificate, and one HTML and JUnit report. */
+async function merge(values: Values, dirs: string[]): Promise<number> {
+  const output = resolve(values.output ?? 'reports');
+  const contract = loadContract(values.contract ? resolve(values.contract) : undefined);
+  let report;
+  try {
+    report = mergeReports(contract, readShardReports(dirs.map((d) => resolve(d))), values.strict === true);
+  } catch (error) {
+    if (error instanceof MergeError) throw new UsageError(error.message);
+    throw error;
+  }
+  const written = writeReport(output, report);
+  await mergeBlobs(dirs.map((d) => join(resolve(d), BLOB_DIR)), output);
+  process.stdout.write(`${formatTable(report, process.stdout.isTTY === true)}\n${summaryLine(report)}\n`);
+  process.stdout.write(`Reports: ${written.join(', ')}\n`);
+  return report.verdict === 'pass' ? EXIT.pass : EXIT.fail;
+}
+
+/** Playwright's own merge of the shards' blob reports into HTML and JUnit. */
+async function mergeBlobs(blobDirs: string[], output: string): Promise<void> {
+  const present = blobDirs.filter((dir) => existsSync(dir));
+  if (present.length === 0) return;
+  const all = mkdtempSync(join(tmpdir(), 'cci-blobs-'));
+  for (const dir of present) {
+    for (const file of readdirSync(dir)) copyFileSync(join(dir, file), join(all, file));
+  }
+  const child = spawn(process.execPath, [playwrightCli(), 'merge-reports', '--reporter', 'html,junit', all], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      PLAYWRIGHT_HTML_OUTPUT_DIR: join(output, 'html'),
+      PLAYWRIGHT_HTML_OPEN: 'never',
+      PLAYWRIGHT_JUNIT_OUTPUT_FILE: join(output, 'junit.xml'),
+    },
+  });
+  await new Promise((done) => child.on('exit', done));
+  rmSync(all, { recursive: true, force: true });
+}
+
+function playwrightCli(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('@playwright/test/package.json')), 'cli.js');
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -220,22 +277,24 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.pass;
   }
   const [command = 'run', ...extra] = positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (see --help)`);
   if (command === 'scenarios') {
     printScenarios(values);
     return EXIT.pass;
   }
-  if (command !== 'run') throw new UsageError(`unknown command "${command}"; commands are run and scenarios`);
+  if (command === 'merge') return merge(values, extra);
+  if (command !== 'run') throw new UsageError(`unknown command "${command}"; commands are run, scenarios and merge`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (see --help)`);
   return run(values);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const message = error instanceof UsageError || error instanceof ContractError || error instanceof Error
-      ? (error as Error).message
-      : String(error);
-    process.stderr.write(`cci-conformance: ${redactSecrets(message)}\n`);
-    process.exit(EXIT.unusable);
-  },
-);
+/** Ends with `code` once standard output has drained: process.exit would cut a piped corpus. */
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+main(process.argv.slice(2)).then(finish, (error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`cci-conformance: ${redactSecrets(message)}\n`);
+  finish(EXIT.unusable);
+});

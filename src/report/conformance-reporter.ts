@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import { loadContract } from '../contract/load.js';
 import type { Check } from '../run/checks.js';
 import { readRunOptions } from '../run/options.js';
@@ -8,14 +8,12 @@ import { redactSecrets } from '../secrets/redact.js';
 import type { RunState } from '../target/state.js';
 import { CHECKS_ATTACHMENT, EVIDENCE_ATTACHMENT } from './attachments.js';
 import { formatTable } from './table.js';
-import { decide, type ScenarioOutcome } from './verdict.js';
+import { buildReport, type ConformanceReport } from './build.js';
+import { toBadge, toMarkdown } from './certificate.js';
+import { CONFORMANCE_JSON } from './files.js';
+import type { ScenarioOutcome } from './verdict.js';
 
-/** The report file the CLI reads its exit code from. */
-export const CONFORMANCE_JSON = 'conformance.json';
-
-const SUITE_VERSION = (JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-) as { version: string }).version;
+export { CONFORMANCE_JSON } from './files.js';
 
 /**
  * Turns Playwright's test results into the conformance verdict: a table per requirement
@@ -25,13 +23,15 @@ export default class ConformanceReporter implements Reporter {
   private readonly outcomes = new Map<string, ScenarioOutcome>();
   private startedAt = new Date();
   private total = 0;
+  private shard: string | undefined;
 
   printsToStdio(): boolean {
     return true;
   }
 
-  onBegin(_config: unknown, suite: Suite): void {
+  onBegin(config: FullConfig, suite: Suite): void {
     this.startedAt = new Date();
+    if (config.shard) this.shard = `${config.shard.current}/${config.shard.total}`;
     this.total = suite.allTests().length;
     process.stdout.write(`cci-conformance: ${this.total} scenarios selected\n`);
   }
@@ -67,51 +67,38 @@ export default class ConformanceReporter implements Reporter {
     const options = readRunOptions();
     const contract = loadContract(options.contractFile);
     const state = readState();
-    const outcomes = [...this.outcomes.values()];
-    const verdict = decide(contract.requirements, outcomes, process.env.CCI_STRICT === '1');
-    const finishedAt = new Date();
-    const report = {
-      suite: { name: 'cci-auth-conformance', version: SUITE_VERSION },
-      contract: { title: contract.document.info.title, version: contract.version, sha256: contract.sha256 },
-      target: { baseUrl: state?.baseUrl ?? options.baseUrl ?? null, embedded: !options.baseUrl },
+    const report = buildReport(contract, {
+      baseUrl: state?.baseUrl ?? options.baseUrl ?? null,
+      embedded: !options.baseUrl,
       seed: options.seed,
       startedAt: (state?.startedAt ? new Date(state.startedAt) : this.startedAt).toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - this.startedAt.getTime(),
+      finishedAt: new Date().toISOString(),
       runStatus: result.status,
-      // An interrupted or timed-out run has no verdict on what it did not reach.
-      verdict: result.status === 'interrupted' || result.status === 'timedout' ? 'incomplete' : verdict.result,
-      counts: {
-        scenarios: verdict.counts,
-        requirements: countBy(verdict.requirements.map((r) => r.status)),
-      },
-      requirements: verdict.requirements.map((r) => ({
-        id: r.id,
-        level: r.level,
-        profile: r.profile,
-        text: r.text,
-        source: r.source,
-        status: r.status,
-        scenarios: r.scenarios,
-        ...(r.skipReasons.length ? { skipReasons: r.skipReasons } : {}),
-        ...(r.failures.length ? { failures: r.failures.slice(0, 20) } : {}),
-      })),
-      scenarios: outcomes.map(({ checks, ...rest }) => ({
-        ...rest,
-        checks: checks.length,
-        ...(checks.some((c) => !c.ok) ? { failedChecks: checks.filter((c) => !c.ok) } : {}),
-      })),
-    };
-    mkdirSync(options.reportDir, { recursive: true });
-    writeFileSync(join(options.reportDir, CONFORMANCE_JSON), `${redactSecrets(JSON.stringify(report, null, 2))}\n`);
-    process.stdout.write(`\n${formatTable(verdict, process.stdout.isTTY === true)}\n`);
-    process.stdout.write(
-      `${report.verdict.toUpperCase()}: target ${report.target.baseUrl} ` +
-        `against contract ${contract.version} (sha256 ${contract.sha256.slice(0, 12)})\n` +
-        `Reports: ${join(options.reportDir, CONFORMANCE_JSON)}, ${join(options.reportDir, 'junit.xml')}, ` +
-        `${join(options.reportDir, 'html')}\n`,
-    );
+      profiles: options.profiles,
+      ...(this.shard ? { shard: this.shard } : {}),
+    }, [...this.outcomes.values()], process.env.CCI_STRICT === '1');
+    const written = writeReport(options.reportDir, report);
+    process.stdout.write(`\n${formatTable(report, process.stdout.isTTY === true)}\n`);
+    process.stdout.write(`${summaryLine(report)}\nReports: ${written.join(', ')}\n`);
   }
+}
+
+/** Writes conformance.json, conformance.md and badge.svg; returns what it wrote. */
+export function writeReport(dir: string, report: ConformanceReport): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files: Array<[string, string]> = [
+    [CONFORMANCE_JSON, `${JSON.stringify(report, null, 2)}\n`],
+    ['conformance.md', toMarkdown(report)],
+    ['badge.svg', toBadge(report)],
+  ];
+  for (const [name, text] of files) writeFileSync(join(dir, name), redactSecrets(text));
+  return [...files.map(([name]) => join(dir, name)), join(dir, 'junit.xml'), join(dir, 'html')];
+}
+
+/** The last line of a run: the verdict, the target and the contract. */
+export function summaryLine(report: ConformanceReport): string {
+  return `${report.verdict.toUpperCase()}: target ${report.target.baseUrl} against contract ` +
+    `${report.contract.version} (sha256 ${report.contract.sha256.slice(0, 12)})`;
 }
 
 function readAttachment<T>(result: TestResult, name: string): T | undefined {
@@ -127,10 +114,4 @@ function readAttachment<T>(result: TestResult, name: string): T | undefined {
 function readState(): RunState | undefined {
   const text = process.env.CCI_RUN_STATE;
   return text ? (JSON.parse(text) as RunState) : undefined;
-}
-
-function countBy(values: string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
-  return counts;
 }

@@ -1,4 +1,5 @@
-import type { Outcome, Verdict } from './verdict.js';
+import type { ConformanceReport } from './build.js';
+import type { Outcome } from './verdict.js';
 
 const COLOURS: Record<Outcome, string> = {
   passed: '\u001b[32m',
@@ -10,13 +11,14 @@ const COLOURS: Record<Outcome, string> = {
 const RESET = '\u001b[0m';
 
 /** The verdict as a plain table, one row per requirement; colours only on a terminal. */
-export function formatTable(verdict: Verdict, colour: boolean): string {
-  const rows = verdict.requirements.map((r) => {
+export function formatTable(report: ConformanceReport, colour: boolean): string {
+  const rows = report.requirements.map((r) => {
     const s = r.scenarios;
     const counts = `${s.passed}/${s.failed + s.errored}/${s.skipped}`;
-    const note = r.failures[0]
-      ? `${r.failures[0].title}: ${r.failures[0].what} expected ${r.failures[0].expected}, got ${r.failures[0].actual}`
-      : r.status === 'skipped' || (r.skipReasons.length > 0 && r.status !== 'not assessed')
+    const failure = r.failures?.[0];
+    const note = failure
+      ? `${failure.title}: ${failure.what} expected ${failure.expected}, got ${failure.actual}`
+      : r.skipReasons?.length
         ? `skipped: ${r.skipReasons[0]}`
         : '';
     return [r.id, r.level, r.status, counts, note];
@@ -32,11 +34,11 @@ export function formatTable(verdict: Verdict, colour: boolean): string {
       })
       .join('  ')
       .trimEnd();
-  const c = verdict.counts;
+  const c = report.counts.scenarios;
   return [
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map((row, i) => line(row, verdict.requirements[i]!.status)),
+    ...rows.map((row, i) => line(row, report.requirements[i]!.status)),
     '',
     `scenarios: ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.skipped} skipped`,
   ].join('\n');

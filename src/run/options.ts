@@ -10,6 +10,8 @@ export interface RunOptions {
   trustedProxy?: string;
   contractFile?: string;
   reportDir: string;
+  /** Only the scenarios of these profiles; all when empty. */
+  profiles: string[];
 }
 
 /** The variables behind {@link RunOptions}, for `npx playwright test` users. */
@@ -22,6 +24,7 @@ export const ENV = {
   trustedProxy: 'CCI_TRUSTED_PROXY',
   contractFile: 'CCI_CONTRACT',
   reportDir: 'CCI_REPORT_DIR',
+  profiles: 'CCI_PROFILES',
 } as const;
 
 /** Reads the run options; throws with the variable's name when one is wrong. */
@@ -45,6 +48,7 @@ export function readRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions
     allowMutations: ['1', 'true', 'yes'].includes((text(ENV.allowMutations) ?? '').toLowerCase()),
     seed,
     reportDir: resolve(text(ENV.reportDir) ?? 'reports'),
+    profiles: (text(ENV.profiles) ?? '').split(',').map((p) => p.trim()).filter(Boolean),
   };
 }
 

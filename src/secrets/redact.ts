@@ -3,7 +3,7 @@
  * follow it up to a delimiter. Malformed variants (spaces aside) are caught too, so a
  * report never shows more of a submitted key than its prefix and last four characters.
  */
-const CREDENTIAL = /\b(cci_[A-Za-z]+_)([^\s"'<>&,;\\]*)/g;
+const CREDENTIAL = /\b(cci_[A-Za-z]+_)([^\s"'<>&,;\\`|)\]}]+)/g;
 
 /** The form in which a key may be shown: its prefix, an ellipsis and its last four characters. */
 export function redactKey(key: string): string {

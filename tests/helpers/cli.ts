@@ -13,7 +13,8 @@ export interface CliResult {
 /** Runs the conformance CLI as a user would, with reports in a fresh folder. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult & { reports: string }> {
   const reports = mkdtempSync(join(tmpdir(), 'cci-reports-'));
-  const hasOutput = args.includes('--output');
+  // Reports go to a fresh folder, except where the command takes none (scenarios).
+  const hasOutput = args.includes('--output') || args[0] === 'scenarios';
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/conformance.ts', ...args, ...(hasOutput ? [] : ['--output', reports])], {
       env: { ...process.env, CI: '1', ...env },

@@ -25,3 +25,10 @@ describe('redaction', () => {
     assert.deepEqual(leakedSecrets('nothing here', [key]), []);
   });
 });
+
+describe('redaction of prose', () => {
+  it('leaves a bare prefix alone, in Markdown and JSON alike', () => {
+    const prose = 'A `cci_test_` key is refused; prefix "cci_live_" (see [cci_live_](x)) | cci_live_ |';
+    assert.equal(redactSecrets(prose), prose);
+  });
+});

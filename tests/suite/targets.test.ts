@@ -79,6 +79,9 @@ describe('other targets', () => {
     assert.equal((byId.get('CRED-03') as { status: string }).status, 'passed');
     assert.equal((byId.get('IP-01') as { status: string }).status, 'skipped');
     assert.ok(verdict.counts.scenarios.skipped > 0);
+    const lifecycleProfile = verdict.profiles.find((p: { id: string }) => p.id === 'lifecycle');
+    assert.equal(lifecycleProfile.status, 'not assessed', 'never passed without creating and revoking keys');
+    assert.match(lifecycleProfile.reason, /management token/);
     assert.equal(verdict.counts.scenarios.failed, 0);
   });
 

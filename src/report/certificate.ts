@@ -1,0 +1,77 @@
+import type { ConformanceReport } from './build.js';
+
+const MARK: Record<string, string> = {
+  passed: '✅ passed',
+  failed: '❌ failed',
+  errored: '❌ errored',
+  skipped: '⏭️ skipped',
+  'not assessed': '➖ not assessed',
+};
+
+/** Escapes text for a Markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** The human-readable certificate: what was checked, against what, and each result. */
+export function toMarkdown(report: ConformanceReport): string {
+  const c = report.counts.scenarios;
+  const lines = [
+    `# CCI authentication conformance: ${report.verdict.toUpperCase()}`,
+    '',
+    '| | |',
+    '|---|---|',
+    `| Target | ${report.target.baseUrl ?? 'n/a'}${report.target.embedded ? ' (embedded reference)' : ''} |`,
+    `| Date | ${report.startedAt} |`,
+    `| Suite | ${report.suite.name} ${report.suite.version} |`,
+    `| Contract | ${cell(report.contract.title)} ${report.contract.version}, sha256 \`${report.contract.sha256}\` |`,
+    `| Scenarios | ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.skipped} skipped |`,
+    `| Seed | ${report.seed}${report.shard ? `, shards ${report.shard}` : ''} |`,
+    '',
+    '## Profiles',
+    '',
+    '| profile | result | note |',
+    '|---|---|---|',
+    ...report.profiles.map((p) => `| ${cell(p.title)} (\`${p.id}\`) | ${MARK[p.status]} | ${cell(p.reason ?? '')} |`),
+    '',
+    '## Requirements',
+    '',
+    '| id | level | result | scenarios passed/failed/skipped | requirement |',
+    '|---|---|---|---|---|',
+    ...report.requirements.map((r) =>
+      `| ${r.id} | ${r.level} | ${MARK[r.status]} | ${r.scenarios.passed}/${r.scenarios.failed + r.scenarios.errored}/${r.scenarios.skipped} | ${cell(r.text)} |`),
+  ];
+  const failing = report.requirements.filter((r) => r.failures?.length || r.skipReasons?.length);
+  if (failing.length > 0) {
+    lines.push('', '## Evidence', '');
+    for (const r of failing) {
+      lines.push(`### ${r.id}`, '');
+      for (const f of r.failures ?? []) {
+        lines.push(`- **${cell(f.title)}** — ${cell(f.what)}: expected ${cell(f.expected ?? '')}, got \`${cell(f.actual ?? '')}\``);
+      }
+      for (const reason of r.skipReasons ?? []) lines.push(`- skipped: ${cell(reason)}`);
+      lines.push('');
+    }
+  }
+  lines.push('', 'Keys in this report are redacted to their prefix and last four characters.', '');
+  return lines.join('\n');
+}
+
+/** A flat SVG badge: "CCI auth" and the verdict with the contract version. */
+export function toBadge(report: ConformanceReport): string {
+  const label = 'CCI auth';
+  const value = `${report.verdict} · contract ${report.contract.version}`;
+  const colour = report.verdict === 'pass' ? '#2e7d32' : report.verdict === 'fail' ? '#c62828' : '#9e9e9e';
+  const width = (text: string) => Math.round(text.length * 6.5) + 12;
+  const [left, right] = [width(label), width(value)];
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${left + right}" height="20" role="img" aria-label="${label}: ${value}">
+  <title>${label}: ${value} (suite ${report.suite.version}, ${report.startedAt.slice(0, 10)})</title>
+  <rect width="${left}" height="20" fill="#555"/>
+  <rect x="${left}" width="${right}" height="20" fill="${colour}"/>
+  <g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">
+    <text x="${left / 2}" y="14">${label}</text>
+    <text x="${left + right / 2}" y="14">${value}</text>
+  </g>
+</svg>
+`;
+}

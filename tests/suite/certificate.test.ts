@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { loadContract } from '../../src/contract/load.js';
+import { generateScenarios } from '../../src/scenarios/generate.js';
+import { runCli } from '../helpers/cli.js';
+
+type AddFormats = typeof addFormatsModule.default;
+const addFormats: AddFormats = (addFormatsModule as unknown as { default: AddFormats }).default ?? addFormatsModule;
+
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+addFormats(ajv);
+const schema = (name: string) => ajv.compile(JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')));
+const reportSchema = schema('conformance-report.schema.json');
+const corpusSchema = schema('scenario-corpus.schema.json');
+
+const read = (dir: string) => JSON.parse(readFileSync(join(dir, 'conformance.json'), 'utf8'));
+
+function valid(validate: ReturnType<typeof schema>, value: unknown, what: string) {
+  assert.ok(validate(value), `${what}: ${ajv.errorsText(validate.errors)}`);
+}
+
+/** What must be equal between an unsplit run and merged shards: everything but time and ports. */
+function essence(report: any) {
+  return {
+    verdict: report.verdict,
+    contract: report.contract,
+    suite: report.suite,
+    counts: report.counts,
+    profiles: report.profiles,
+    requirements: report.requirements,
+    scenarios: report.scenarios.map((s: any) => [s.id, s.status, s.checked]).sort(),
+  };
+}
+
+describe('the certificate', () => {
+  it('merged shards certify exactly what an unsplit run does', async () => {
+    const [whole, first, second] = await Promise.all([
+      runCli(['--workers', '1']),
+      runCli(['--shard', '1/2', '--workers', '1']),
+      runCli(['--shard', '2/2', '--workers', '1']),
+    ]);
+    for (const run of [whole, first, second]) assert.equal(run.code, 0, run.output.slice(-2000));
+    assert.ok(existsSync(join(first.reports, 'blob')));
+    assert.ok(read(first.reports).counts.scenarios.passed < read(whole.reports).counts.scenarios.passed);
+
+    const merged = await runCli(['merge', first.reports, second.reports]);
+    assert.equal(merged.code, 0, merged.output.slice(-2000));
+    assert.match(merged.stdout, /^PASS: /m);
+    for (const run of [whole, first, second, merged]) valid(reportSchema, read(run.reports), run.reports);
+    assert.deepEqual(essence(read(merged.reports)), essence(read(whole.reports)));
+    assert.ok(existsSync(join(merged.reports, 'html', 'index.html')), 'merged HTML report');
+    assert.match(readFileSync(join(merged.reports, 'junit.xml'), 'utf8'), /<testsuites/);
+  });
+
+  it('is written as Markdown and an SVG badge naming suite, contract, target and date', async () => {
+    const run = await runCli(['--grep', '@plans']);
+    assert.equal(run.code, 0, run.output.slice(-2000));
+    const report = read(run.reports);
+    valid(reportSchema, report, 'report');
+    const markdown = readFileSync(join(run.reports, 'conformance.md'), 'utf8');
+    for (const text of [report.suite.version, report.contract.sha256, report.target.baseUrl, report.startedAt, 'PLAN-01']) {
+      assert.ok(markdown.includes(text), `the Markdown names ${text}`);
+    }
+    assert.match(markdown, /\| PLAN-01 \| MUST \| ✅ passed \|/);
+    const badge = readFileSync(join(run.reports, 'badge.svg'), 'utf8');
+    assert.match(badge, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(badge, /pass · contract 1\.0\.0/);
+    assert.ok(badge.includes(report.suite.version));
+  });
+
+  it('refuses to merge reports of different contracts', async () => {
+    const run = await runCli(['merge', '/nonexistent-shard']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /conformance\.json does not exist/);
+  });
+});
+
+describe('profiles', () => {
+  it('--profile runs only the chosen profiles and reports the others not assessed', async () => {
+    const run = await runCli(['--profile', 'lifecycle']);
+    assert.equal(run.code, 0, run.output.slice(-2000));
+    const report = read(run.reports);
+    const profile = (id: string) => report.profiles.find((p: { id: string }) => p.id === id);
+    assert.equal(profile('lifecycle').status, 'passed');
+    assert.equal(profile('core').status, 'not assessed');
+    assert.equal(profile('ip-allowlist').status, 'not assessed');
+    const lifecycle = report.requirements.filter((r: { profile: string }) => r.profile === 'lifecycle');
+    assert.ok(lifecycle.every((r: { status: string }) => r.status === 'passed'));
+    assert.deepEqual(report.selectedProfiles, ['lifecycle']);
+    assert.ok(report.scenarios.every((s: { requirement: string }) => s.requirement.startsWith('LIFE-')));
+  });
+
+  it('refuses an unknown profile', async () => {
+    const run = await runCli(['--profile', 'gold']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /unknown profile "gold"; profiles are core, ip-allowlist, lifecycle, management/);
+  });
+});
+
+describe('the scenario corpus', () => {
+  it('is exported as JSON valid against its schema, the same for the same seed', async () => {
+    const first = await runCli(['scenarios', '--format', 'json', '--seed', '3']);
+    const second = await runCli(['scenarios', '--format', 'json', '--seed', '3']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(first.stdout === second.stdout, 'the same seed gives the same corpus');
+    const corpus = JSON.parse(first.stdout);
+    valid(corpusSchema, corpus, 'corpus');
+    assert.equal(corpus.contract.sha256, loadContract().sha256);
+    assert.equal(corpus.scenarios.length, generateScenarios(loadContract(), { seed: 3 }).length);
+    assert.match(first.stdout, /\{\{key:valid\.starter\}\}/, 'real keys are placeholders, filled at run time');
+  });
+
+  it('refuses a format it does not write', async () => {
+    const run = await runCli(['scenarios', '--format', 'yaml']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--format must be json/);
+  });
+});
