@@ -17,6 +17,18 @@ import { readRunOptions, type RunOptions } from './options.js';
 /** The trusted proxy the embedded reference is started with: a loopback address of its own. */
 export const EMBEDDED_TRUSTED_PROXY = '127.0.0.9';
 
+/**
+ * Why the run may not create or revoke keys; undefined when it may. A loopback target is
+ * the tester's own; anywhere else it takes an explicit --allow-mutations.
+ */
+export function mutationPolicy(hasManagementApi: boolean, loopback: boolean, allowed: boolean): string | undefined {
+  if (!hasManagementApi) return 'no management token: keys cannot be created or revoked (pass --management-token)';
+  if (!loopback && !allowed) {
+    return 'the target is not on loopback: creating and revoking keys there needs --allow-mutations';
+  }
+  return undefined;
+}
+
 interface Target {
   baseUrl: string;
   ipv6Url?: string;
@@ -38,11 +50,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const created: string[] = [];
   const api = target.managementToken ? new ManagementApi(target.baseUrl, target.managementToken) : undefined;
   const loopback = isLoopback(target.baseUrl);
-  const mutationsBlocked = !api
-    ? 'no management token: keys cannot be created or revoked (pass --management-token)'
-    : !loopback && !options.allowMutations
-      ? 'the target is not on loopback: creating and revoking keys there needs --allow-mutations'
-      : undefined;
+  const mutationsBlocked = mutationPolicy(api !== undefined, loopback, options.allowMutations);
 
   const teardown = async () => {
     if (api && !mutationsBlocked) await sweep(api, runId, created);

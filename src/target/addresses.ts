@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import type { Source } from '../scenarios/model.js';
 
 /** Documentation addresses (RFC 5737): no client of the suite ever comes from them. */
@@ -83,7 +84,10 @@ export function remotePlan(observed: string | undefined): AddressPlan {
       missingAllowlists: { 'ip.allowed': why, 'ip.cidr': why, 'ip.v6': missingSources.ipv6! },
     };
   }
-  const range = isIP(observed) === 6 ? `${observed}/128` : `${observed.split('.').slice(0, 3).join('.')}.0/24`;
+  const bits = isIP(observed) === 6 ? 64 : 24;
+  const range = `${ipaddr.parse(observed).kind() === 'ipv6'
+    ? ipaddr.IPv6.networkAddressFromCIDR(`${observed}/${bits}`).toString()
+    : ipaddr.IPv4.networkAddressFromCIDR(`${observed}/${bits}`).toString()}/${bits}`;
   return {
     sources: { default: null, allowed: null, 'cidr-inside': null },
     missingSources,
