@@ -10,6 +10,7 @@ import { loadContract } from '../src/contract/load.js';
 import { ContractError } from '../src/contract/errors.js';
 import { send } from '../src/http/client.js';
 import { summaryLine, writeReport } from '../src/report/conformance-reporter.js';
+import type { ConformanceReport } from '../src/report/build.js';
 import { BLOB_DIR, CONFORMANCE_JSON } from '../src/report/files.js';
 import { MergeError, mergeReports, readShardReports } from '../src/report/merge.js';
 import { formatTable } from '../src/report/table.js';
@@ -128,11 +129,20 @@ function runEnvironment(values: Values, runId: string): NodeJS.ProcessEnv {
   set(ENV.profiles, values.profile);
   set('CCI_REPORTERS', values.reporter);
   set('CCI_SHARD', values.shard);
+  set('CCI_LIST_ONLY', values.list ? '1' : undefined);
   return env;
 }
 
+/** Playwright's built-in reporters; anything else must be a file that exists. */
+const REPORTERS = ['list', 'line', 'dot', 'json', 'junit', 'html', 'github', 'null', 'blob'];
+
 /** Checks the configuration before any scenario runs; throws a one-line reason. */
 async function preflight(env: NodeJS.ProcessEnv): Promise<void> {
+  for (const name of (env.CCI_REPORTERS ?? '').split(',').map((r) => r.trim()).filter(Boolean)) {
+    if (!REPORTERS.includes(name) && !existsSync(resolve(name))) {
+      throw new UsageError(`unknown reporter "${name}"; use ${REPORTERS.join(', ')} or a reporter file`);
+    }
+  }
   const seed = env[ENV.seed];
   if (seed !== undefined && !Number.isSafeInteger(Number(seed))) throw new UsageError(`--seed must be an integer, not "${seed}"`);
   const contract = loadContract(env[ENV.contractFile] || undefined);
@@ -212,7 +222,12 @@ async function run(values: Values): Promise<number> {
     process.stderr.write('cci-conformance: the run ended without a verdict (see the messages above)\n');
     return EXIT.unusable;
   }
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { verdict: string };
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ConformanceReport;
+  const ran = Object.values(report.counts.scenarios).reduce((a, b) => a + b, 0);
+  if (ran === 0) {
+    process.stderr.write('cci-conformance: no scenario was selected (check --grep, --profile and --shard)\n');
+    return EXIT.unusable;
+  }
   return report.verdict === 'pass' ? EXIT.pass : EXIT.fail;
 }
 

@@ -1,3 +1,5 @@
-import { defineScenarios } from '../fixtures/conformance.js';
+import { runScenario, scenariosOf, test } from '../fixtures/conformance.js';
 
-defineScenarios('management');
+for (const { scenario, details } of scenariosOf('management')) {
+  test(scenario.title, details, ({ runner }, testInfo) => runScenario(runner, scenario, testInfo));
+}

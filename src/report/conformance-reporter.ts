@@ -33,7 +33,7 @@ export default class ConformanceReporter implements Reporter {
     this.startedAt = new Date();
     if (config.shard) this.shard = `${config.shard.current}/${config.shard.total}`;
     this.total = suite.allTests().length;
-    process.stdout.write(`cci-conformance: ${this.total} scenarios selected\n`);
+    if (process.env.CCI_LIST_ONLY !== '1') process.stdout.write(`cci-conformance: ${this.total} scenarios selected\n`);
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
@@ -64,6 +64,8 @@ export default class ConformanceReporter implements Reporter {
   }
 
   onEnd(result: FullResult): void {
+    // `--list` shows the scenarios without running them: there is nothing to judge.
+    if (process.env.CCI_LIST_ONLY === '1') return;
     const options = readRunOptions();
     const contract = loadContract(options.contractFile);
     const state = readState();

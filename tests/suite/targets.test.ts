@@ -48,6 +48,22 @@ describe('configuration errors', () => {
     assert.ok(!run.output.includes(token));
   });
 
+  it('refuses an unknown reporter, and a selection that matches nothing', async () => {
+    assert.match(oneLine((await runCli(['--reporter', 'bogus'])).stderr), /unknown reporter "bogus"/);
+    const none = await runCli(['--grep', 'matches-no-scenario']);
+    assert.equal(none.code, 2);
+    assert.match(oneLine(none.stderr), /no scenario was selected/);
+  });
+
+  it('lists the scenarios per family without running or judging them', async () => {
+    const run = await runCli(['--list']);
+    assert.equal(run.code, 0, run.output.slice(-1000));
+    const listed = (re: RegExp) => re.test(run.stdout);
+    assert.ok(listed(/lifecycle\.spec\.ts:\d+:\d+ › getCase: revoked key is refused/), 'listed by family');
+    assert.ok(listed(/Total: \d{3} tests in 6 files/), 'a total per file');
+    assert.ok(!listed(/^(PASS|FAIL)/m), 'no verdict for a listing');
+  });
+
   it('refuses a bad base URL, seed or keys file', async () => {
     assert.match(oneLine((await runCli(['--base-url', 'ftp://x'])).stderr), /http or https/);
     assert.match(oneLine((await runCli(['--seed', 'abc'])).stderr), /--seed must be an integer/);
