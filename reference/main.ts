@@ -1,6 +1,8 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ContractError } from '../src/contract/errors.js';
+import { runWorker, startCluster } from './cluster.js';
 import { startReference } from './server.js';
 
 const USAGE = `Usage: npm run reference -- [options]
@@ -10,7 +12,9 @@ Starts the CCI reference server of the authentication contract.
 Options:
   --host ADDRESS          address to listen on (default 127.0.0.1; also [::1] when it is)
   --port N                port (default 8080; 0 picks a free one)
-  --db PATH               SQLite file for keys (default: in memory, lost on exit)
+  --db PATH               SQLite file for keys (default: in memory, lost on exit; with
+                          --workers, a temporary file removed on exit)
+  --workers N             processes serving the same port and SQLite file (default 1)
   --management-token T    the management credential (default: $CCI_MANAGEMENT_TOKEN or generated)
   --trusted-proxy ADDR    an address or CIDR range whose X-Forwarded-For is believed (repeatable)
   --seed N                seed of the generated court data (default 1)
@@ -32,6 +36,7 @@ function parse() {
         'management-token': { type: 'string' },
         'trusted-proxy': { type: 'string', multiple: true, default: [] },
         seed: { type: 'string', default: '1' },
+        workers: { type: 'string', default: '1' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -42,6 +47,9 @@ function parse() {
     return fail(`${(error as Error).message}\n\n${USAGE}`);
   }
 }
+
+const keptWhere = (workers: number) =>
+  workers > 1 ? 'in a temporary file removed on exit' : 'in memory and lost on exit';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -56,22 +64,28 @@ async function main() {
   const seed = Number(args.seed);
   if (!Number.isInteger(seed)) fail(`--seed must be an integer, not ${args.seed}`);
   if (!LEVELS.includes(args['log-level'])) fail(`--log-level must be one of ${LEVELS.join(', ')}`);
+  const workers = Number(args.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    fail(`--workers must be 1 to 64, not ${args.workers}`);
+  }
 
   const token = args['management-token'] ?? process.env.CCI_MANAGEMENT_TOKEN;
   if (token !== undefined && token.length < 16) fail('the management token must be at least 16 characters');
 
+  const common = {
+    host: args.host,
+    port,
+    seed,
+    trustedProxies: args['trusted-proxy'],
+    logLevel: args['log-level'],
+    ...(args.db ? { db: args.db } : {}),
+    ...(token ? { managementToken: token } : {}),
+  };
   let server;
   try {
-    server = await startReference({
-      host: args.host,
-      port,
-      seed,
-      trustedProxies: args['trusted-proxy'],
-      logStream: pino.destination(2),
-      logLevel: args['log-level'],
-      ...(args.db ? { db: args.db } : {}),
-      ...(token ? { managementToken: token } : {}),
-    });
+    server = workers > 1
+      ? await startCluster({ ...common, workers })
+      : await startReference({ ...common, logStream: pino.destination(2) });
   } catch (error) {
     if (error instanceof ContractError) fail(`the contract cannot be used: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;
@@ -85,7 +99,8 @@ async function main() {
       `CCI reference server listening on ${server.url}`,
       ...(server.ipv6Url ? [`                             and on ${server.ipv6Url}`] : []),
       `Management token: ${server.managementToken}`,
-      `Keys are kept ${args.db ? `in ${args.db}` : 'in memory and lost on exit'}. Stop with Ctrl-C.`,
+      ...(workers > 1 ? [`Served by ${workers} worker processes sharing one SQLite file.`] : []),
+      `Keys are kept ${args.db ? `in ${args.db}` : keptWhere(workers)}. Stop with Ctrl-C.`,
       '',
     ].join('\n'),
   );
@@ -102,4 +117,5 @@ async function main() {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-void main();
+if (cluster.isWorker) runWorker();
+else void main();

@@ -1,0 +1,40 @@
+import { parseArgs } from 'node:util';
+import { wholeOption } from '../src/bench/options.js';
+import {
+  benchReference, formatReferenceBench, REFERENCE_DEFAULTS,
+} from '../src/bench/reference.js';
+
+const USAGE = `Usage: npm run bench:reference -- [options]
+
+  --rounds N        timed rounds per path (default 5)
+  --round-ms MS     length of each path's burst in a round (default 1500)
+  --connections N   keep-alive connections (default 32)
+  --json            print the figures as JSON
+
+Starts the reference in a child process and measures, over loopback with undici, a valid
+key, an unknown key, no key and the health route. Prints medians and ratios.`;
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string' },
+    'round-ms': { type: 'string' },
+    connections: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const d = REFERENCE_DEFAULTS;
+const options = {
+  ...d,
+  rounds: wholeOption('rounds', values.rounds, d.rounds, 1, 50),
+  roundMs: wholeOption('round-ms', values['round-ms'], d.roundMs, 100, 60_000),
+  connections: wholeOption('connections', values.connections, d.connections, 1, 512),
+};
+const bench = await benchReference(options, (line) => process.stderr.write(`${line}\n`));
+const text = values.json ? JSON.stringify(bench, null, 2) : formatReferenceBench(bench);
+process.stdout.write(`${text}\n`);
