@@ -8,7 +8,7 @@ import type { Contract, Operation } from '../src/contract/model.js';
 import { digestKey, randomBase62 } from '../src/secrets/keys.js';
 import { redactSecrets } from '../src/secrets/redact.js';
 import { parseAllowEntry, type AllowEntry } from './addresses.js';
-import { authenticateApiKey, authenticateManagement } from './authenticate.js';
+import { authenticateApiKey, authenticateManagement, callerAddress } from './authenticate.js';
 import { CourtData } from './court-data.js';
 import { sendError } from './errors.js';
 import { managementHandlers } from './management.js';
@@ -43,7 +43,7 @@ declare module 'fastify' {
     cci: ReferenceContext;
   }
   interface FastifyRequest {
-    caller?: { key: StoredKey; clientAddress: string };
+    caller?: { key: StoredKey };
   }
   interface FastifyContextConfig {
     operation?: Operation;
@@ -75,7 +75,8 @@ function dataHandlers(data: CourtData): Record<string, Handler> {
       return reply.code(202).send(data.export(body.query));
     },
     getCallerIdentity: (request) => {
-      const { key, clientAddress } = request.caller!;
+      const { key } = request.caller!;
+      const clientAddress = callerAddress(request);
       return { keyId: key.id, name: key.name, plan: key.plan, accountId: key.accountId, clientAddress };
     },
   };
@@ -96,7 +97,7 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
 
   const app = Fastify({
     loggerInstance: createLogger(options) as FastifyBaseLogger,
-    genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    genReqId: requestIds(),
     bodyLimit: 64 * 1024,
   });
   app.decorate('cci', {
@@ -110,7 +111,8 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
   app.decorateRequest('caller', undefined);
 
   // Unknown routes pass the same gate first, which answers 404 only to a caller it accepts.
-  app.setNotFoundHandler(authenticateApiKey);
+  app.setNotFoundHandler((request, reply) =>
+    authenticateApiKey(request, reply, () => sendError(request, reply, 404, 'not_found')));
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -158,6 +160,13 @@ function registerOperations(app: FastifyInstance, contract: Contract): void {
       handler: handlers[operation.operationId]!,
     });
   }
+}
+
+/** Request ids unique across restarts: a random prefix per process and a counter. */
+function requestIds(): () => string {
+  const prefix = `req_${randomBytes(4).toString('hex')}`;
+  let next = 0;
+  return () => `${prefix}${(next++).toString(36).padStart(6, '0')}`;
 }
 
 function createLogger(options: ReferenceOptions) {

@@ -17,26 +17,34 @@ function allowlistOf(key: StoredKey): AllowEntry[] {
   return entries;
 }
 
+/** The address the request is attributed to, after the trusted-proxy rules. */
+export function callerAddress(request: FastifyRequest): string {
+  const { trustedProxies } = request.server.cci;
+  return clientAddress(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for'], trustedProxies);
+}
+
 /**
  * The API-key gate, run before routing so that an unauthenticated caller learns nothing
  * about which paths exist. The order of the checks is the contract's precedence:
- * credential (401), address (403), route (404), plan (403).
+ * credential (401), address (403), route (404), plan (403). It is a callback hook, not an
+ * async one: the valid path is the hot path, and it allocates no promise.
  */
-export async function authenticateApiKey(request: FastifyRequest, reply: FastifyReply) {
-  const { contract, store, trustedProxies } = request.server.cci;
+export function authenticateApiKey(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  const { contract, store } = request.server.cci;
   const header = request.headers.authorization;
 
   // RFC 6750 §2: a token sent two ways at once is a malformed request (§3.1).
   if (header !== undefined && header.trim() !== '' && hasQueryCredential(request.url)) {
-    return sendError(request, reply, 400, 'invalid_request', {
+    sendError(request, reply, 400, 'invalid_request', {
       message: 'Send the API key in the Authorization header only, not also in the query string.',
       challengeError: 'invalid_request',
     });
+    return;
   }
 
   const presented = readAuthorization(header, contract.keyFormat);
-  if (presented.kind === 'none') return sendError(request, reply, 401, 'missing_api_key');
-  const refuse = (code: string) => sendError(request, reply, 401, code, { credentialSent: true });
+  const refuse = (code: string) => void sendError(request, reply, 401, code, { credentialSent: true });
+  if (presented.kind === 'none') return void sendError(request, reply, 401, 'missing_api_key');
   if (presented.kind === 'malformed') return refuse('malformed_api_key');
   if (presented.kind === 'test') return refuse('test_key_not_supported');
 
@@ -44,15 +52,17 @@ export async function authenticateApiKey(request: FastifyRequest, reply: Fastify
   if (!key) return refuse('invalid_api_key');
   if (key.revokedAt !== null) return refuse('revoked_api_key');
 
-  const address = clientAddress(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for'], trustedProxies);
-  request.log.debug({ keyId: key.id, clientAddress: address }, 'api key accepted');
-  if (!isAllowed(address, allowlistOf(key))) return sendError(request, reply, 403, 'ip_not_allowed');
+  const allowlist = allowlistOf(key);
+  if (allowlist.length > 0 && !isAllowed(callerAddress(request), allowlist)) {
+    return void sendError(request, reply, 403, 'ip_not_allowed');
+  }
 
-  if (request.is404) return sendError(request, reply, 404, 'not_found');
+  if (request.is404) return void sendError(request, reply, 404, 'not_found');
   const plans = request.routeOptions.config.operation?.plans ?? [];
-  if (!plans.includes(key.plan)) return sendError(request, reply, 403, 'plan_restricted');
+  if (!plans.includes(key.plan)) return void sendError(request, reply, 403, 'plan_restricted');
 
-  request.caller = { key, clientAddress: address };
+  request.caller = { key };
+  done();
 }
 
 /** The gate of the key-management operations: the management token, compared in constant time. */

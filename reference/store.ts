@@ -54,10 +54,16 @@ export class KeyStore {
   private readonly byId: Database.Statement<[string], Row>;
   private readonly insert: Database.Statement<Row>;
   private readonly revokeStmt: Database.Statement<[string, string]>;
+  private readonly dataVersion: Database.Statement<[], number>;
+  /** Keys looked up before, by digest; only keys that exist, so a flood cannot grow it. */
+  private readonly cache = new Map<string, StoredKey>();
+  private cachedVersion = -1;
+  private readonly shared: boolean;
 
   constructor(file = ':memory:') {
     this.db = new Database(file);
-    if (file !== ':memory:') {
+    this.shared = file !== ':memory:';
+    if (this.shared) {
       // WAL lets several server processes read while one writes; FULL makes a revocation
       // reach the disk before the statement returns, so before the response is sent.
       this.db.pragma('journal_mode = WAL');
@@ -74,6 +80,22 @@ export class KeyStore {
     this.revokeStmt = this.db.prepare(
       'UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?',
     );
+    this.dataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
+
+  /**
+   * Forgets cached keys when the file changed under another connection: data_version
+   * moves with every commit of another process (https://sqlite.org/pragma.html#pragma_data_version),
+   * so a revocation by any worker is seen on the very next lookup. This connection's own
+   * writes clear the cache where they happen.
+   */
+  private freshen(): void {
+    if (!this.shared) return;
+    const version = this.dataVersion.get()!;
+    if (version !== this.cachedVersion) {
+      this.cache.clear();
+      this.cachedVersion = version;
+    }
   }
 
   /** Stores a new key and returns it with its secret, which is not kept. */
@@ -91,16 +113,24 @@ export class KeyStore {
       revoked_at: null,
     };
     this.insert.run(row);
+    this.cache.clear();
     return { key, stored: toStored(row) };
   }
 
   /** The key whose secret is `key`, active or revoked; undefined when none is. */
   findBySecret(key: string): StoredKey | undefined {
     const digest = digestKey(key);
-    const row = this.byDigest.get(digest);
-    // The lookup is by digest, so its timing says nothing about the secret; the final
+    this.freshen();
+    // Lookups are by digest, so their timing says nothing about the secret; the final
     // comparison is constant-time all the same.
-    return row && sameDigest(row.digest, digest) ? toStored(row) : undefined;
+    const hex = digest.toString('hex');
+    const cached = this.cache.get(hex);
+    if (cached) return cached;
+    const row = this.byDigest.get(digest);
+    if (!row || !sameDigest(row.digest, digest)) return undefined;
+    const stored = toStored(row);
+    this.cache.set(hex, stored);
+    return stored;
   }
 
   get(id: string): StoredKey | undefined {
@@ -119,7 +149,9 @@ export class KeyStore {
 
   /** Marks the key revoked; false when no key has that id. Revoking twice keeps the first time. */
   revoke(id: string): boolean {
-    return this.revokeStmt.run(new Date().toISOString(), id).changes > 0;
+    const changed = this.revokeStmt.run(new Date().toISOString(), id).changes > 0;
+    this.cache.clear();
+    return changed;
   }
 
   close(): void {

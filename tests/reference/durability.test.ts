@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { KeyStore } from '../../reference/store.js';
 import { ReferenceHarness } from '../helpers/reference.js';
 
 test('keys and revocations in a --db file survive a restart', async () => {
@@ -26,6 +27,23 @@ test('keys and revocations in a --db file survive a restart', async () => {
       await second.close();
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a revocation by another process is seen on the very next lookup', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cci-ref-'));
+  const file = join(dir, 'keys.db');
+  const mine = new KeyStore(file);
+  const theirs = new KeyStore(file);
+  try {
+    const { key, stored } = mine.create({ accountId: 'a', name: 'n', plan: 'starter', allowedIps: [] }, 'cci_live_', 40);
+    assert.equal(mine.findBySecret(key)?.revokedAt, null, 'looked up, and now cached');
+    assert.equal(theirs.revoke(stored.id), true);
+    assert.notEqual(mine.findBySecret(key)?.revokedAt, null, 'the cache did not outlive the other commit');
+  } finally {
+    mine.close();
+    theirs.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
