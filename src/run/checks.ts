@@ -109,15 +109,40 @@ function challengeChecks(expect: Expectation, res: HttpResponse, realm: string):
   return checks;
 }
 
-/** ERR-02: neither headers nor body contain a secret. */
+/** ERR-02: neither headers nor body contain a secret, whole or in part. */
 function secretCheck(res: HttpResponse, secrets: string[]): Check {
   const headerText = res.rawHeaders.map(([n, v]) => `${n}: ${v}`).join('\n');
-  const inHeaders = leakedSecrets(headerText, secrets);
-  const inBody = leakedSecrets(res.body, secrets);
+  const inHeaders = leaks(headerText, secrets);
+  const inBody = leaks(res.body, secrets);
   if (inHeaders.length + inBody.length === 0) return pass('ERR-02', 'no secret reflected');
   const where = [...(inHeaders.length ? ['headers'] : []), ...(inBody.length ? ['body'] : [])].join(' and ');
-  return fail('ERR-02', `secret in response ${where}`, 'no submitted key in the response',
-    [...inHeaders, ...inBody].map(redactKey).join(', '));
+  const shown = [...new Map([...inHeaders, ...inBody].map((l) => [l.secret, l])).values()]
+    .map((l) => `${redactKey(l.secret)}${l.whole ? '' : ` (a run of ${FRAGMENT}+ of its characters)`}`);
+  return fail('ERR-02', `secret in response ${where}`, 'no submitted key in the response', shown.join(', '));
+}
+
+/**
+ * The shortest run of a secret's characters after its `cci_…_` prefix that counts as a
+ * leak: more than the last four a listing may show, and too long to occur by chance
+ * (62^8 values). A server that echoes a key without its prefix, or shows its first
+ * characters, gives the key away as surely as one that echoes it whole.
+ */
+const FRAGMENT = 8;
+
+/** The secrets that `text` holds whole, or of which it holds a run of {@link FRAGMENT} characters. */
+function leaks(text: string, secrets: string[]): Array<{ secret: string; whole: boolean }> {
+  const whole = new Set(leakedSecrets(text, secrets));
+  return secrets
+    .filter((secret) => whole.has(secret) || (secret.length >= 12 && holdsRun(text, secret)))
+    .map((secret) => ({ secret, whole: whole.has(secret) }));
+}
+
+function holdsRun(text: string, secret: string): boolean {
+  const body = secret.replace(/^cci_[A-Za-z]+_/, '');
+  for (let i = 0; i + FRAGMENT <= body.length; i++) {
+    if (text.includes(body.slice(i, i + FRAGMENT))) return true;
+  }
+  return false;
 }
 
 function truncate(text: string): string {

@@ -136,6 +136,12 @@ class Generator {
     }
     const body = () => fakeBody(this.faker, this.contract.keyFormat.bodyMinLength + 8);
     c('unknown-key', 'well-formed unknown key is refused', 'CRED-04', this.request(op, `Bearer ${live}${body()}`), this.refused('invalid_api_key', true));
+    // Both ends of the documented length are well-formed, whatever length the server issues.
+    const { bodyMinLength, bodyMaxLength } = this.contract.keyFormat;
+    for (const [end, length] of [['minimum', bodyMinLength], ['maximum', bodyMaxLength]] as const) {
+      c(`unknown-key-${end}-length`, `unknown key of ${end} length is refused as unknown`, 'CRED-04',
+        this.request(op, `Bearer ${live}${fakeBody(this.faker, length)}`), this.refused('invalid_api_key', true));
+    }
     c('test-key', 'test key is refused', 'CRED-05', this.request(op, `Bearer ${test}${body()}`), this.refused('test_key_not_supported', true));
     c('lowercase-scheme', 'lower-case "bearer" is accepted', 'CRED-06', this.request(op, `bearer ${key}`), this.ok(op));
     c('uppercase-scheme', 'upper-case "BEARER" is accepted', 'CRED-06', this.request(op, `BEARER ${key}`), this.ok(op));
@@ -143,6 +149,9 @@ class Generator {
       this.request(op, undefined, { query: { api_key: key } }), this.refused('missing_api_key', false));
     c('query-access-token', 'key in the access_token query parameter is not accepted', 'CRED-07',
       this.request(op, undefined, { query: { access_token: key } }), this.refused('missing_api_key', false));
+    // "or any parameter": the names other APIs use for keys.
+    c('query-other-names', 'key in the key, token or apikey parameter is not accepted', 'CRED-07',
+      this.request(op, undefined, { query: { key, token: key, apikey: key } }), this.refused('missing_api_key', false));
     c('header-and-query', 'key sent in header and query at once is a bad request', 'CRED-08',
       this.request(op, `Bearer ${key}`, { query: { access_token: key } }), { status: 400, code: 'invalid_request' });
     this.single('lifecycle', op, 'revoked-key', 'revoked key is refused', 'LIFE-01',
