@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { wrapLookup } from './hooks.js';
+import type { Variant } from './model.js';
+import type { RawHeader } from './proxy.js';
+import { TRUSTED_PROXY } from './serve.js';
+
+/** Broken variants of the IP allowlist and proxy rules: IP-01 to IP-04. */
+
+/** The store as a loader that keeps only the allowlist entries `keep` accepts. */
+const loadAllowlist = (keep: (entry: string) => boolean) => (app: FastifyInstance) =>
+  wrapLookup(app, (next, secret) => {
+    const key = next(secret);
+    return key && { ...key, allowedIps: key.allowedIps.filter(keep) };
+  });
+
+export const addressVariants: Variant[] = [
+  {
+    id: 'allowlist-ignored',
+    breaks: 'IP-01',
+    description: "the key's allowlist is never loaded: every address is allowed",
+    applied: 'store-wrapper',
+    app: loadAllowlist(() => false),
+  },
+  {
+    id: 'ipv6-entries-ignored',
+    breaks: 'IP-02',
+    description: 'IPv6 allowlist entries are dropped on load (an IPv6-only list allows all)',
+    applied: 'store-wrapper',
+    app: loadAllowlist((entry) => !entry.includes(':')),
+  },
+  {
+    id: 'cidr-entries-ignored',
+    breaks: 'IP-03',
+    description: 'CIDR allowlist entries are dropped on load (a range-only list allows all)',
+    applied: 'store-wrapper',
+    app: loadAllowlist((entry) => !entry.includes('/')),
+  },
+  {
+    id: 'forwarded-for-from-anyone',
+    breaks: 'IP-04',
+    description: 'a trusted front proxy passes on a client\'s own X-Forwarded-For unchanged',
+    applied: 'proxy',
+    proxy: {
+      // Every request reaches the server from the trusted proxy's address.
+      from: () => TRUSTED_PROXY,
+      // It sets X-Forwarded-For only when the client did not send one.
+      request: (headers: RawHeader[], client) =>
+        headers.some(([name]) => name.toLowerCase() === 'x-forwarded-for')
+          ? headers
+          : [...headers, ['X-Forwarded-For', client]],
+    },
+  },
+];

@@ -1,0 +1,86 @@
+import { sendError } from '../../reference/errors.js';
+import { behindKeyGate, bearerToken, errorCode, onJsonReply, operationOf } from './hooks.js';
+import type { Variant } from './model.js';
+
+/** Broken variants of what the credential itself must be: CRED-01 to CRED-05. */
+export const credentialVariants: Variant[] = [
+  {
+    id: 'post-refuses-valid-key',
+    breaks: 'CRED-01',
+    description: 'a valid key of the right plan is refused as unknown on POST operations',
+    applied: 'hook',
+    app: (app) => app.addHook('onRequest', async (request, reply) => {
+      const operation = operationOf(request);
+      const token = bearerToken(request);
+      if (request.method !== 'POST' || operation?.security !== 'apiKey' || !token) return;
+      const key = app.cci.store.findBySecret(token);
+      if (!key || key.revokedAt !== null || !operation.plans.includes(key.plan)) return;
+      return sendError(request, reply, 401, 'invalid_api_key', { credentialSent: true });
+    }),
+  },
+  {
+    id: 'missing-key-403',
+    breaks: 'CRED-02',
+    description: 'a request without a key is answered 403 missing_api_key, without a challenge',
+    applied: 'hook',
+    app: (app) => onJsonReply(app, (body, _request, reply) => {
+      if (reply.statusCode !== 401 || errorCode(body) !== 'missing_api_key') return;
+      reply.code(403).removeHeader('www-authenticate');
+    }),
+  },
+  {
+    id: 'malformed-key-500',
+    breaks: 'CRED-03',
+    description: 'a cci_live_ key of the wrong length or characters crashes the parser: 500',
+    applied: 'hook',
+    app: (app) => app.addHook('onRequest', async (request) => {
+      const token = bearerToken(request);
+      const { keyFormat } = app.cci.contract;
+      if (!behindKeyGate(request) || !token?.startsWith(keyFormat.livePrefix)) return;
+      if (!keyFormat.pattern.test(token)) throw new Error('key body parser failed');
+    }),
+  },
+  {
+    id: 'unknown-key-as-malformed',
+    breaks: 'CRED-04',
+    description: 'a well-formed unknown key is answered with malformed_api_key',
+    applied: 'hook',
+    app: (app) => onJsonReply(app, (body) => {
+      if (errorCode(body) !== 'invalid_api_key') return;
+      return { error: { ...(body.error as object), code: 'malformed_api_key' } };
+    }),
+  },
+  {
+    id: 'key-shape-too-strict',
+    breaks: 'CRED-04',
+    description: 'only 40-character key bodies (the length it issues) count as well-formed',
+    applied: 'hook',
+    app: (app) => app.addHook('onRequest', async (request, reply) => {
+      const token = bearerToken(request);
+      const { contract: { keyFormat }, keyBodyLength } = app.cci;
+      if (!behindKeyGate(request) || !token || !keyFormat.pattern.test(token)) return;
+      if (token.length - keyFormat.livePrefix.length === keyBodyLength) return;
+      return sendError(request, reply, 401, 'malformed_api_key', { credentialSent: true });
+    }),
+  },
+  {
+    id: 'test-key-accepted',
+    breaks: 'CRED-05',
+    description: 'any cci_test_ key is accepted, as a key of a sandbox account',
+    applied: 'hook',
+    app: (app) => {
+      const { contract, store, keyBodyLength } = app.cci;
+      const format = contract.keyFormat;
+      const sandbox = store.create(
+        { name: 'sandbox', plan: contract.plans.at(-1)!, accountId: 'sandbox', allowedIps: [] },
+        format.livePrefix,
+        keyBodyLength,
+      ).key;
+      app.addHook('onRequest', async (request) => {
+        const token = bearerToken(request);
+        if (!behindKeyGate(request) || !token?.startsWith(format.testPrefix)) return;
+        if (format.pattern.test(token)) request.raw.headers.authorization = `Bearer ${sandbox}`;
+      });
+    },
+  },
+];

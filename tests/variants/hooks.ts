@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Operation } from '../../src/contract/model.js';
+import type { StoredKey } from '../../reference/store.js';
+
+/** Helpers the variants share to change a built reference app from outside. */
+
+export type Json = Record<string, unknown>;
+
+/** The contract operation a request was routed to; undefined for unknown routes. */
+export const operationOf = (request: FastifyRequest): Operation | undefined =>
+  request.routeOptions.config.operation;
+
+/** True for requests the API-key gate handles: API-key operations and unknown routes. */
+export const behindKeyGate = (request: FastifyRequest): boolean =>
+  request.is404 || operationOf(request)?.security === 'apiKey';
+
+/** The token after `Bearer` (any case), or undefined. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const match = /^bearer +(.*)$/is.exec(request.headers.authorization ?? '');
+  return match?.[1];
+}
+
+/** The `error.code` of a body, when it has one. */
+export const errorCode = (body: Json): unknown => (body.error as Json | undefined)?.code;
+
+/**
+ * Lets `edit` change every JSON body the app sends. It may change the reply's status and
+ * headers too; it returns the new body (an object, or text sent as is), or undefined to
+ * keep the body.
+ */
+export function onJsonReply(
+  app: FastifyInstance,
+  edit: (body: Json, request: FastifyRequest, reply: FastifyReply) => Json | string | void,
+): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (typeof payload !== 'string' || payload === '') return payload;
+    let body: unknown;
+    try {
+      body = JSON.parse(payload);
+    } catch {
+      return payload;
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return payload;
+    const out = edit(body as Json, request, reply);
+    return out === undefined ? payload : typeof out === 'string' ? out : JSON.stringify(out);
+  });
+}
+
+/** Wraps the key lookup of the app's store, like a cache or a loader in front of it. */
+export function wrapLookup(
+  app: FastifyInstance,
+  wrap: (next: (secret: string) => StoredKey | undefined, secret: string) => StoredKey | undefined,
+): void {
+  const store = app.cci.store;
+  const next = store.findBySecret.bind(store);
+  store.findBySecret = (secret: string) => wrap(next, secret);
+}
+
+/** The URL of a request without the named query parameters. */
+export function withoutQuery(url: string, names: string[]): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const params = new URLSearchParams(url.slice(at + 1));
+  for (const name of names) params.delete(name);
+  const rest = params.toString();
+  return rest ? `${url.slice(0, at)}?${rest}` : url.slice(0, at);
+}
+
+/** The value of the first of `names` in the query string of `url`. */
+export function queryValue(url: string, names: string[]): string | undefined {
+  const at = url.indexOf('?');
+  if (at < 0) return undefined;
+  const params = new URLSearchParams(url.slice(at + 1));
+  for (const name of names) {
+    const value = params.get(name);
+    if (value !== null) return value;
+  }
+  return undefined;
+}

@@ -1,0 +1,64 @@
+import { onJsonReply, operationOf, type Json } from './hooks.js';
+import type { Variant } from './model.js';
+
+/** Broken variants of the management API: MGMT-01 to MGMT-03. */
+export const managementVariants: Variant[] = [
+  {
+    id: 'list-shows-secrets',
+    breaks: 'MGMT-01',
+    description: 'the key listing shows each full key (kept in memory when it was created)',
+    applied: 'hook',
+    app: (app) => {
+      const secrets = new Map<string, string>();
+      onJsonReply(app, (body, request) => {
+        const operationId = operationOf(request)?.operationId;
+        if (operationId === 'createApiKey' && typeof body.key === 'string') {
+          secrets.set(String(body.id), body.key);
+        }
+        if (operationId !== 'listApiKeys' || !Array.isArray(body.keys)) return;
+        const keys = (body.keys as Json[]).map((k) => ({ ...k, key: secrets.get(String(k.id)) }));
+        return { keys };
+      });
+    },
+  },
+  {
+    id: 'list-shows-key-preview',
+    breaks: 'MGMT-01',
+    description: 'the key listing adds a preview: the first eight characters after the prefix',
+    applied: 'hook',
+    app: (app) => {
+      const previews = new Map<string, string>();
+      onJsonReply(app, (body, request) => {
+        const operationId = operationOf(request)?.operationId;
+        if (operationId === 'createApiKey' && typeof body.key === 'string') {
+          previews.set(String(body.id), `${body.key.slice(0, 17)}…`);
+        }
+        if (operationId !== 'listApiKeys' || !Array.isArray(body.keys)) return;
+        const keys = (body.keys as Json[])
+          .map((k) => ({ ...k, preview: previews.get(String(k.id)) }));
+        return { keys };
+      });
+    },
+  },
+  {
+    id: 'revoke-unknown-id-204',
+    breaks: 'MGMT-02',
+    description: 'revoking a key id that names no key answers 204, not 404 key_not_found',
+    applied: 'hook',
+    app: (app) => app.addHook('preHandler', async (request, reply) => {
+      if (operationOf(request)?.operationId !== 'revokeApiKey') return;
+      const { keyId } = request.params as { keyId: string };
+      if (!app.cci.store.get(keyId)) return reply.code(204).send();
+    }),
+  },
+  {
+    id: 'introspection-local-address',
+    breaks: 'MGMT-03',
+    description: "introspection reports the server's own address as the client's",
+    applied: 'hook',
+    app: (app) => onJsonReply(app, (body, request) => {
+      if (operationOf(request)?.operationId !== 'getCallerIdentity') return;
+      return { ...body, clientAddress: request.socket.localAddress };
+    }),
+  },
+];
