@@ -1,4 +1,7 @@
-import { Faker, en } from '@faker-js/faker';
+import type { Faker } from '@faker-js/faker';
+// The English build alone: the package root loads every locale, which every Playwright
+// worker would pay for again after each failed scenario.
+import { faker } from '@faker-js/faker/locale/en';
 import type { Contract, Operation } from '../contract/model.js';
 import type { Expectation, Family, KeyRole, RequestSpec, Scenario, Source, Step } from './model.js';
 import { fakeBody, malformedCredentials } from './tokens.js';
@@ -15,7 +18,7 @@ function profileTags(contract: Contract): Map<string, string> {
 
 /** Every scenario the contract implies, in a stable order. */
 export function generateScenarios(contract: Contract, options: GenerateOptions): Scenario[] {
-  const faker = new Faker({ locale: [en] });
+  // Seeded on every call, so the shared instance gives the same scenarios for a seed.
   faker.seed(options.seed);
   const g = new Generator(contract, faker);
   const secured = contract.operations.filter((op) => op.security === 'apiKey');
