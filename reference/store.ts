@@ -50,14 +50,17 @@ const SCHEMA = `
 /** API keys in SQLite: in memory by default, or in a file that survives restarts. */
 export class KeyStore {
   private readonly db: Database.Database;
-  private readonly byDigest: Database.Statement<[Buffer], Row>;
+  private readonly all: Database.Statement<[], Row>;
   private readonly byId: Database.Statement<[string], Row>;
   private readonly insert: Database.Statement<Row>;
   private readonly revokeStmt: Database.Statement<[string, string]>;
   private readonly dataVersion: Database.Statement<[], number>;
-  /** Keys looked up before, by digest; only keys that exist, so a flood cannot grow it. */
-  private readonly cache = new Map<string, StoredKey>();
-  private cachedVersion = -1;
+  /**
+   * Every key by hex digest: the digests are what the table holds anyway, never a
+   * secret. A lookup, for a known key or an unknown one, costs a hash and a map read.
+   */
+  private index = new Map<string, { digest: Buffer; key: StoredKey }>();
+  private indexVersion = -1;
   private readonly shared: boolean;
 
   constructor(file = ':memory:') {
@@ -71,7 +74,7 @@ export class KeyStore {
       this.db.pragma('busy_timeout = 5000');
     }
     this.db.exec(SCHEMA);
-    this.byDigest = this.db.prepare('SELECT * FROM api_keys WHERE digest = ?');
+    this.all = this.db.prepare('SELECT * FROM api_keys');
     this.byId = this.db.prepare('SELECT * FROM api_keys WHERE id = ?');
     this.insert = this.db.prepare(
       `INSERT INTO api_keys VALUES
@@ -81,20 +84,25 @@ export class KeyStore {
       'UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?',
     );
     this.dataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.reindex();
+  }
+
+  private reindex(): void {
+    this.index = new Map(this.all.all().map((row) => [row.digest.toString('hex'), { digest: row.digest, key: toStored(row) }]));
   }
 
   /**
-   * Forgets cached keys when the file changed under another connection: data_version
+   * Reloads the index when the file changed under another connection: data_version
    * moves with every commit of another process (https://sqlite.org/pragma.html#pragma_data_version),
-   * so a revocation by any worker is seen on the very next lookup. This connection's own
-   * writes clear the cache where they happen.
+   * so a key created or revoked by any worker is seen on the very next lookup. This
+   * connection's own writes reload it where they happen.
    */
   private freshen(): void {
     if (!this.shared) return;
     const version = this.dataVersion.get()!;
-    if (version !== this.cachedVersion) {
-      this.cache.clear();
-      this.cachedVersion = version;
+    if (version !== this.indexVersion) {
+      this.reindex();
+      this.indexVersion = version;
     }
   }
 
@@ -113,8 +121,9 @@ export class KeyStore {
       revoked_at: null,
     };
     this.insert.run(row);
-    this.cache.clear();
-    return { key, stored: toStored(row) };
+    const stored = toStored(row);
+    this.index.set(row.digest.toString('hex'), { digest: row.digest, key: stored });
+    return { key, stored };
   }
 
   /** The key whose secret is `key`, active or revoked; undefined when none is. */
@@ -123,14 +132,8 @@ export class KeyStore {
     this.freshen();
     // Lookups are by digest, so their timing says nothing about the secret; the final
     // comparison is constant-time all the same.
-    const hex = digest.toString('hex');
-    const cached = this.cache.get(hex);
-    if (cached) return cached;
-    const row = this.byDigest.get(digest);
-    if (!row || !sameDigest(row.digest, digest)) return undefined;
-    const stored = toStored(row);
-    this.cache.set(hex, stored);
-    return stored;
+    const entry = this.index.get(digest.toString('hex'));
+    return entry && sameDigest(entry.digest, digest) ? entry.key : undefined;
   }
 
   get(id: string): StoredKey | undefined {
@@ -150,7 +153,7 @@ export class KeyStore {
   /** Marks the key revoked; false when no key has that id. Revoking twice keeps the first time. */
   revoke(id: string): boolean {
     const changed = this.revokeStmt.run(new Date().toISOString(), id).changes > 0;
-    this.cache.clear();
+    if (changed) this.reindex();
     return changed;
   }
 
