@@ -43,8 +43,12 @@ function normalize(address: Address): Address {
     : address;
 }
 
+const DOTTED_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
 /** The textual form of an address after normalisation; the input when it does not parse. */
 export function canonicalAddress(text: string): string {
+  // The common case, a dotted IPv4 peer, is already canonical.
+  if (DOTTED_IPV4.test(text)) return text;
   try {
     return normalize(ipaddr.parse(text)).toString();
   } catch {

@@ -8,7 +8,7 @@ import type { Contract, Operation } from '../src/contract/model.js';
 import { digestKey, randomBase62 } from '../src/secrets/keys.js';
 import { redactSecrets } from '../src/secrets/redact.js';
 import { parseAllowEntry, type AllowEntry } from './addresses.js';
-import { authenticateApiKey, authenticateManagement, callerAddress } from './authenticate.js';
+import { apiKeyGate, authenticateManagement, callerAddress } from './authenticate.js';
 import { CourtData } from './court-data.js';
 import { sendError } from './errors.js';
 import { managementHandlers } from './management.js';
@@ -111,8 +111,9 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
   app.decorateRequest('caller', undefined);
 
   // Unknown routes pass the same gate first, which answers 404 only to a caller it accepts.
+  const unrouted = apiKeyGate();
   app.setNotFoundHandler((request, reply) =>
-    authenticateApiKey(request, reply, () => sendError(request, reply, 404, 'not_found')));
+    unrouted(request, reply, () => sendError(request, reply, 404, 'not_found')));
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -146,9 +147,12 @@ function registerOperations(app: FastifyInstance, contract: Contract): void {
   const missing = contract.operations.filter((op) => !handlers[op.operationId]).map((op) => op.operationId);
   if (missing.length > 0) throw new Error(`the reference has no handler for: ${missing.join(', ')}`);
 
-  for (const operation of contract.operations) {
+  for (const shared of contract.operations) {
+    // Each app gets its own copy: the gate reads the plans from it, and the route's config
+    // shows it to hooks, without reaching the contract cached for the whole process.
+    const operation = { ...shared, plans: [...shared.plans] };
     const gate = {
-      apiKey: authenticateApiKey,
+      apiKey: apiKeyGate(operation),
       managementToken: authenticateManagement,
       none: undefined,
     }[operation.security];

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Operation } from '../src/contract/model.js';
 import { digestKey, sameDigest } from '../src/secrets/keys.js';
 import { clientAddress, isAllowed, parseAllowEntry, type AllowEntry } from './addresses.js';
 import { hasQueryCredential, readAuthorization } from './credentials.js';
@@ -23,13 +24,24 @@ export function callerAddress(request: FastifyRequest): string {
   return clientAddress(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for'], trustedProxies);
 }
 
+/** The gate of one operation; without an operation, of the paths that match none (404). */
+export function apiKeyGate(operation?: Operation) {
+  return (request: FastifyRequest, reply: FastifyReply, done: () => void) =>
+    authenticateApiKey(request, reply, done, operation);
+}
+
 /**
  * The API-key gate, run before routing so that an unauthenticated caller learns nothing
  * about which paths exist. The order of the checks is the contract's precedence:
  * credential (401), address (403), route (404), plan (403). It is a callback hook, not an
  * async one: the valid path is the hot path, and it allocates no promise.
  */
-export function authenticateApiKey(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+export function authenticateApiKey(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: () => void,
+  operation: Operation | undefined,
+): void {
   const { contract, store } = request.server.cci;
   const header = request.headers.authorization;
 
@@ -57,9 +69,8 @@ export function authenticateApiKey(request: FastifyRequest, reply: FastifyReply,
     return void sendError(request, reply, 403, 'ip_not_allowed');
   }
 
-  if (request.is404) return void sendError(request, reply, 404, 'not_found');
-  const plans = request.routeOptions.config.operation?.plans ?? [];
-  if (!plans.includes(key.plan)) return void sendError(request, reply, 403, 'plan_restricted');
+  if (!operation) return void sendError(request, reply, 404, 'not_found');
+  if (!operation.plans.includes(key.plan)) return void sendError(request, reply, 403, 'plan_restricted');
 
   request.caller = { key };
   done();
