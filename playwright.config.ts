@@ -10,10 +10,14 @@ const reports = options.reportDir;
  * elsewhere), then always the HTML report, JUnit XML and the conformance verdict.
  */
 function reporters(): ReporterDescription[] {
-  const chosen = (process.env.CCI_REPORTERS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
-  const progress: ReporterDescription[] = chosen.length > 0
-    ? chosen.map((name) => [name] as ReporterDescription)
-    : [[process.stdout.isTTY ? 'list' : 'dot']];
+  const chosen = (process.env.CCI_REPORTERS ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  const progress: ReporterDescription[] =
+    chosen.length > 0
+      ? chosen.map((name) => [name] as ReporterDescription)
+      : [[process.stdout.isTTY ? 'list' : 'dot']];
   return [
     ...progress,
     ['html', { open: 'never', outputFolder: `${reports}/html` }],
@@ -21,7 +25,15 @@ function reporters(): ReporterDescription[] {
     ['./src/report/conformance-reporter.ts'],
     // A shard also keeps a blob report, which `cci-conformance merge` folds into one.
     ...(process.env.CCI_SHARD
-      ? [['blob', { outputDir: `${reports}/${BLOB_DIR}`, fileName: `report-${process.env.CCI_SHARD.replace('/', '-of-')}.zip` }] as ReporterDescription]
+      ? [
+          [
+            'blob',
+            {
+              outputDir: `${reports}/${BLOB_DIR}`,
+              fileName: `report-${process.env.CCI_SHARD.replace('/', '-of-')}.zip`,
+            },
+          ] as ReporterDescription,
+        ]
       : []),
   ];
 }

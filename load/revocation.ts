@@ -3,8 +3,21 @@ import http from 'k6/http';
 import { Counter, Rate } from 'k6/metrics';
 import type { Options } from 'k6/options';
 import {
-  BASE_URL, DURATION_S, P99_MS, VALID_PATH, VUS, createKey, elapsedMs, envNumber, errorCode,
-  isOperatorVu, revokeKey, summarize, withAuth, type Key, type SummaryData,
+  BASE_URL,
+  DURATION_S,
+  P99_MS,
+  VALID_PATH,
+  VUS,
+  createKey,
+  elapsedMs,
+  envNumber,
+  errorCode,
+  isOperatorVu,
+  revokeKey,
+  summarize,
+  withAuth,
+  type Key,
+  type SummaryData,
 } from './shared.ts';
 
 /**

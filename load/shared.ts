@@ -106,11 +106,14 @@ export function redact(key: string): string {
 
 /** The parts of k6's end-of-test data that {@link summarize} reads. */
 export interface SummaryData {
-  metrics: Record<string, {
-    type: string;
-    values: Record<string, number>;
-    thresholds?: Record<string, { ok: boolean }>;
-  }>;
+  metrics: Record<
+    string,
+    {
+      type: string;
+      values: Record<string, number>;
+      thresholds?: Record<string, { ok: boolean }>;
+    }
+  >;
 }
 
 /** A short end-of-test text: every threshold with its verdict, then `extra` lines. */
@@ -120,7 +123,9 @@ export function summarize(title: string, data: SummaryData, extra: string[] = []
   for (const [name, metric] of Object.entries(data.metrics)) {
     for (const [rule, verdict] of Object.entries(metric.thresholds ?? {})) {
       if (!verdict.ok) failed++;
-      const shown = Object.entries(metric.values).map(([k, v]) => `${k}=${round(v)}`).join(' ');
+      const shown = Object.entries(metric.values)
+        .map(([k, v]) => `${k}=${round(v)}`)
+        .join(' ');
       lines.push(`  ${verdict.ok ? 'ok  ' : 'FAIL'} ${name} ${rule}  (${shown})`);
     }
   }

@@ -13,9 +13,10 @@ export function parseAllowEntry(entry: string): AllowEntry | string {
   try {
     if (entry.includes('/')) {
       const [address, bits] = ipaddr.parseCIDR(entry);
-      return [normalize(address), address.kind() === 'ipv6' && normalize(address).kind() === 'ipv4'
-        ? bits - 96
-        : bits];
+      return [
+        normalize(address),
+        address.kind() === 'ipv6' && normalize(address).kind() === 'ipv4' ? bits - 96 : bits,
+      ];
     }
     const address = normalize(ipaddr.parse(entry));
     return [address, address.kind() === 'ipv4' ? 32 : 128];
@@ -33,7 +34,9 @@ export function isAllowed(client: string, entries: AllowEntry[]): boolean {
   } catch {
     return false;
   }
-  return entries.some(([range, bits]) => range.kind() === address.kind() && address.match(range, bits));
+  return entries.some(
+    ([range, bits]) => range.kind() === address.kind() && address.match(range, bits),
+  );
 }
 
 /** IPv4-mapped IPv6 (`::ffff:127.0.0.2`) becomes the IPv4 address it carries. */

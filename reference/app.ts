@@ -1,6 +1,9 @@
 import Fastify, {
   type FastifyBaseLogger,
-  type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import pino, { type DestinationStream } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { loadContract } from '../src/contract/load.js';
@@ -54,7 +57,8 @@ type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
 
 /** The data operations, by operationId. Who may call them is the contract's business. */
 function dataHandlers(data: CourtData): Record<string, Handler> {
-  const param = (request: FastifyRequest, name: string) => (request.params as Record<string, string>)[name]!;
+  const param = (request: FastifyRequest, name: string) =>
+    (request.params as Record<string, string>)[name]!;
   return {
     getHealth: () => ({ status: 'ok' }),
     searchCases: (request) => {
@@ -77,7 +81,13 @@ function dataHandlers(data: CourtData): Record<string, Handler> {
     getCallerIdentity: (request) => {
       const { key } = request.caller!;
       const clientAddress = callerAddress(request);
-      return { keyId: key.id, name: key.name, plan: key.plan, accountId: key.accountId, clientAddress };
+      return {
+        keyId: key.id,
+        name: key.name,
+        plan: key.plan,
+        accountId: key.accountId,
+        clientAddress,
+      };
     },
   };
 }
@@ -113,13 +123,19 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
   // Unknown routes pass the same gate first, which answers 404 only to a caller it accepts.
   const unrouted = apiKeyGate();
   app.setNotFoundHandler((request, reply) =>
-    unrouted(request, reply, () => sendError(request, reply, 404, 'not_found')));
+    unrouted(request, reply, () => sendError(request, reply, 404, 'not_found')),
+  );
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      return sendError(request, reply, status, 'invalid_request', { message: redactSecrets(error.message) });
+      return sendError(request, reply, status, 'invalid_request', {
+        message: redactSecrets(error.message),
+      });
     }
-    request.log.error({ err: { type: error.name, message: redactSecrets(error.message) } }, 'request failed');
+    request.log.error(
+      { err: { type: error.name, message: redactSecrets(error.message) } },
+      'request failed',
+    );
     return sendError(request, reply, 500, 'internal_error');
   });
 
@@ -144,8 +160,11 @@ function registerOperations(app: FastifyInstance, contract: Contract): void {
     ...dataHandlers(app.cci.data),
     ...managementHandlers(),
   };
-  const missing = contract.operations.filter((op) => !handlers[op.operationId]).map((op) => op.operationId);
-  if (missing.length > 0) throw new Error(`the reference has no handler for: ${missing.join(', ')}`);
+  const missing = contract.operations
+    .filter((op) => !handlers[op.operationId])
+    .map((op) => op.operationId);
+  if (missing.length > 0)
+    throw new Error(`the reference has no handler for: ${missing.join(', ')}`);
 
   for (const shared of contract.operations) {
     // Each app gets its own copy: the gate reads the plans from it, and the route's config
@@ -180,7 +199,12 @@ function createLogger(options: ReferenceOptions) {
       // The Authorization header is never serialised; URLs are redacted in case a
       // client put a key in the query string.
       serializers: {
-        req: (req: { method: string; url: string; id: string; socket?: { remoteAddress?: string } }) => ({
+        req: (req: {
+          method: string;
+          url: string;
+          id: string;
+          socket?: { remoteAddress?: string };
+        }) => ({
           method: req.method,
           url: redactSecrets(req.url),
           remoteAddress: req.socket?.remoteAddress,

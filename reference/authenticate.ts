@@ -12,7 +12,9 @@ const allowlists = new Map<string, AllowEntry[]>();
 function allowlistOf(key: StoredKey): AllowEntry[] {
   let entries = allowlists.get(key.id);
   if (!entries) {
-    entries = key.allowedIps.map(parseAllowEntry).filter((e): e is AllowEntry => typeof e !== 'string');
+    entries = key.allowedIps
+      .map(parseAllowEntry)
+      .filter((e): e is AllowEntry => typeof e !== 'string');
     allowlists.set(key.id, entries);
   }
   return entries;
@@ -21,7 +23,11 @@ function allowlistOf(key: StoredKey): AllowEntry[] {
 /** The address the request is attributed to, after the trusted-proxy rules. */
 export function callerAddress(request: FastifyRequest): string {
   const { trustedProxies } = request.server.cci;
-  return clientAddress(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for'], trustedProxies);
+  return clientAddress(
+    request.socket.remoteAddress ?? '',
+    request.headers['x-forwarded-for'],
+    trustedProxies,
+  );
 }
 
 /** The gate of one operation; without an operation, of the paths that match none (404). */
@@ -55,7 +61,8 @@ export function authenticateApiKey(
   }
 
   const presented = readAuthorization(header, contract.keyFormat);
-  const refuse = (code: string) => void sendError(request, reply, 401, code, { credentialSent: true });
+  const refuse = (code: string) =>
+    void sendError(request, reply, 401, code, { credentialSent: true });
   if (presented.kind === 'none') return void sendError(request, reply, 401, 'missing_api_key');
   if (presented.kind === 'malformed') return refuse('malformed_api_key');
   if (presented.kind === 'test') return refuse('test_key_not_supported');
@@ -70,7 +77,8 @@ export function authenticateApiKey(
   }
 
   if (!operation) return void sendError(request, reply, 404, 'not_found');
-  if (!operation.plans.includes(key.plan)) return void sendError(request, reply, 403, 'plan_restricted');
+  if (!operation.plans.includes(key.plan))
+    return void sendError(request, reply, 403, 'plan_restricted');
 
   request.caller = { key };
   done();
@@ -79,7 +87,8 @@ export function authenticateApiKey(
 /** The gate of the key-management operations: the management token, compared in constant time. */
 export async function authenticateManagement(request: FastifyRequest, reply: FastifyReply) {
   const header = request.headers.authorization;
-  if (header === undefined || header.trim() === '') return sendError(request, reply, 401, 'missing_api_key');
+  if (header === undefined || header.trim() === '')
+    return sendError(request, reply, 401, 'missing_api_key');
   const match = /^bearer +(.+)$/is.exec(header);
   const expected = request.server.cci.managementDigest;
   if (!match || !sameDigest(digestKey(match[1]!), expected)) {

@@ -139,15 +139,20 @@ function watchWorkers(workers: Worker[], stop: () => Promise<void>): () => Promi
 
 /** SIGTERM to each worker still running, SIGKILL to any that outlives the grace period. */
 async function stopWorkers(workers: Worker[]): Promise<void> {
-  await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
-    if (worker.isDead()) return resolve();
-    const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_GRACE_MS);
-    worker.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    worker.process.kill('SIGTERM');
-  })));
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.isDead()) return resolve();
+          const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_GRACE_MS);
+          worker.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          worker.process.kill('SIGTERM');
+        }),
+    ),
+  );
 }
 
 const urlOf = (a: AddressInfo) =>
@@ -184,9 +189,8 @@ async function serve(config: WorkerConfig): Promise<FromWorker> {
   });
   await app.listen({ host: config.host, port: config.port, listenTextResolver: () => '' });
   const primary = app.server.address() as AddressInfo;
-  const twin = config.host === '127.0.0.1'
-    ? await listenTwin(app.routing.bind(app), primary.port)
-    : undefined;
+  const twin =
+    config.host === '127.0.0.1' ? await listenTwin(app.routing.bind(app), primary.port) : undefined;
   stopOnSignal(async () => {
     if (twin) await new Promise((resolve) => twin.close(resolve));
     await app.close();

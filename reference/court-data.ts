@@ -42,7 +42,10 @@ export class CourtData {
 
   search(query: string, limit: number) {
     const f = this.fakerFor(`search:${query}`);
-    const ids = Array.from({ length: limit }, () => `case_${f.string.alphanumeric({ length: 10, casing: 'lower' })}`);
+    const ids = Array.from(
+      { length: limit },
+      () => `case_${f.string.alphanumeric({ length: 10, casing: 'lower' })}`,
+    );
     return { cases: ids.map((id) => this.case(id)) };
   }
 
@@ -52,7 +55,12 @@ export class CourtData {
     const entries = Array.from({ length: count }, (_, i) => ({
       number: count - i,
       filedOn: f.date.past({ years: 2, refDate: '2026-01-01' }).toISOString().slice(0, 10),
-      text: f.helpers.arrayElement(['Complaint filed', 'Answer filed', 'Order after hearing', 'Notice of motion']),
+      text: f.helpers.arrayElement([
+        'Complaint filed',
+        'Answer filed',
+        'Order after hearing',
+        'Notice of motion',
+      ]),
     }));
     return { caseId, entries };
   }

@@ -18,7 +18,9 @@ export function readAuthorization(header: string | undefined, format: KeyFormat)
   if (!match || match[1]!.toLowerCase() !== 'bearer') return { kind: 'malformed' };
   const token = match[2]!;
   if (!format.pattern.test(token)) return { kind: 'malformed' };
-  return token.startsWith(format.testPrefix) ? { kind: 'test', key: token } : { kind: 'live', key: token };
+  return token.startsWith(format.testPrefix)
+    ? { kind: 'test', key: token }
+    : { kind: 'live', key: token };
 }
 
 /** Query parameters through which clients commonly, and wrongly, send tokens. */

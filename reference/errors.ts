@@ -55,7 +55,13 @@ export function sendError(
     docs: `${DOCS}-${code}`,
   };
   if (options.details) {
-    error.details = options.details.map((d) => ({ pointer: d.pointer, problem: redactSecrets(d.problem) }));
+    error.details = options.details.map((d) => ({
+      pointer: d.pointer,
+      problem: redactSecrets(d.problem),
+    }));
   }
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ error });
+  return reply
+    .code(status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send({ error });
 }

@@ -18,7 +18,8 @@ Options:
   --management-token T    the management credential (default: $CCI_MANAGEMENT_TOKEN or generated)
   --trusted-proxy ADDR    an address or CIDR range whose X-Forwarded-For is believed (repeatable)
   --seed N                seed of the generated court data (default 1)
-  --log-level LEVEL       trace, debug, info, warn, error or silent (default info; logs go to stderr)
+  --log-level LEVEL       trace, debug, info, warn, error or silent (default info);
+                          logs go to stderr
   -h, --help              show this help`;
 
 function fail(message: string): never {
@@ -60,7 +61,8 @@ async function main() {
     return;
   }
   const port = Number(args.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0 to 65535, not ${args.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`--port must be 0 to 65535, not ${args.port}`);
   const seed = Number(args.seed);
   if (!Number.isInteger(seed)) fail(`--seed must be an integer, not ${args.seed}`);
   if (!LEVELS.includes(args['log-level'])) fail(`--log-level must be one of ${LEVELS.join(', ')}`);
@@ -70,7 +72,8 @@ async function main() {
   }
 
   const token = args['management-token'] ?? process.env.CCI_MANAGEMENT_TOKEN;
-  if (token !== undefined && token.length < 16) fail('the management token must be at least 16 characters');
+  if (token !== undefined && token.length < 16)
+    fail('the management token must be at least 16 characters');
 
   const common = {
     host: args.host,
@@ -83,13 +86,15 @@ async function main() {
   };
   let server;
   try {
-    server = workers > 1
-      ? await startCluster({ ...common, workers })
-      : await startReference({ ...common, logStream: pino.destination(2) });
+    server =
+      workers > 1
+        ? await startCluster({ ...common, workers })
+        : await startReference({ ...common, logStream: pino.destination(2) });
   } catch (error) {
     if (error instanceof ContractError) fail(`the contract cannot be used: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') fail(`port ${port} is in use; pick another with --port, or --port 0`);
+    if (code === 'EADDRINUSE')
+      fail(`port ${port} is in use; pick another with --port, or --port 0`);
     if (code === 'EADDRNOTAVAIL') fail(`cannot listen on ${args.host}: no such local address`);
     fail((error as Error).message);
   }

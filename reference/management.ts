@@ -31,7 +31,8 @@ function checkCreate(request: FastifyRequest, body: Record<string, unknown>): Pr
   const problems = validator.check('KeyCreateRequest', body);
   if (problems.length > 0) return problems;
 
-  if (String(body.name).trim() === '') problems.push({ pointer: '/name', problem: 'must not be blank' });
+  if (String(body.name).trim() === '')
+    problems.push({ pointer: '/name', problem: 'must not be blank' });
   if (!contract.plans.includes(String(body.plan))) {
     problems.push({ pointer: '/plan', problem: `must be one of ${contract.plans.join(', ')}` });
   }
@@ -87,7 +88,8 @@ export function managementHandlers() {
 
     revokeApiKey: (request: FastifyRequest, reply: FastifyReply) => {
       const { keyId } = request.params as { keyId: string };
-      if (!request.server.cci.store.revoke(keyId)) return sendError(request, reply, 404, 'key_not_found');
+      if (!request.server.cci.store.revoke(keyId))
+        return sendError(request, reply, 404, 'key_not_found');
       request.log.info({ keyId }, 'api key revoked');
       return reply.code(204).send();
     },

@@ -29,7 +29,8 @@ export async function startReference(options: ListenOptions = {}): Promise<Runni
   const primary = app.server.address() as AddressInfo;
 
   // IPv6 allowlists are checked for real: the same app also answers on [::1].
-  const twin = host === '127.0.0.1' ? await listenTwin(app.routing.bind(app), primary.port) : undefined;
+  const twin =
+    host === '127.0.0.1' ? await listenTwin(app.routing.bind(app), primary.port) : undefined;
   return {
     url: urlOf(primary),
     ...(twin ? { ipv6Url: urlOf(twin.address() as AddressInfo) } : {}),

@@ -88,12 +88,17 @@ export class KeyStore {
   }
 
   private reindex(): void {
-    this.index = new Map(this.all.all().map((row) => [row.digest.toString('hex'), { digest: row.digest, key: toStored(row) }]));
+    this.index = new Map(
+      this.all
+        .all()
+        .map((row) => [row.digest.toString('hex'), { digest: row.digest, key: toStored(row) }]),
+    );
   }
 
   /**
    * Reloads the index when the file changed under another connection: data_version
-   * moves with every commit of another process (https://sqlite.org/pragma.html#pragma_data_version),
+   * moves with every commit of another process
+   * (https://sqlite.org/pragma.html#pragma_data_version),
    * so a key created or revoked by any worker is seen on the very next lookup. This
    * connection's own writes reload it where they happen.
    */
@@ -142,11 +147,14 @@ export class KeyStore {
   }
 
   list(accountId?: string): StoredKey[] {
-    const rows = accountId === undefined
-      ? this.db.prepare<[], Row>('SELECT * FROM api_keys ORDER BY created_at, id').all()
-      : this.db
-        .prepare<[string], Row>('SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at, id')
-        .all(accountId);
+    const rows =
+      accountId === undefined
+        ? this.db.prepare<[], Row>('SELECT * FROM api_keys ORDER BY created_at, id').all()
+        : this.db
+            .prepare<[string], Row>(
+              'SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at, id',
+            )
+            .all(accountId);
     return rows.map(toStored);
   }
 

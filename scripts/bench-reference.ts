@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { wholeOption } from '../src/bench/options.js';
 import {
-  benchReference, formatReferenceBench, REFERENCE_DEFAULTS,
+  benchReference,
+  formatReferenceBench,
+  REFERENCE_DEFAULTS,
 } from '../src/bench/reference.js';
 
 const USAGE = `Usage: npm run bench:reference -- [options]

@@ -21,7 +21,9 @@ import { ManagementApi } from '../src/target/management-api.js';
 import { readStaticKeys } from '../src/target/provision.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
 
 /** Exit codes: the verdict, or why there is none. */
 const EXIT = { pass: 0, fail: 1, unusable: 2, interrupted: 130 } as const;
@@ -38,7 +40,8 @@ Target:
   --management-token T    credential of the contract's management API ($CCI_MANAGEMENT_TOKEN)
   --keys-file FILE        JSON of role -> key for read-only runs ($CCI_KEYS_FILE); see the README
   --allow-mutations       create and revoke keys on a target that is not on loopback
-  --trusted-proxy ADDR    a local address the target trusts as a proxy, for the X-Forwarded-For checks
+  --trusted-proxy ADDR    a local address the target trusts as a proxy, for the
+                          X-Forwarded-For checks
 
 Run:
   --seed N                seed of generated values (default 1); the same seed, the same scenarios
@@ -99,7 +102,16 @@ function parse(argv: string[]) {
 type Values = ReturnType<typeof parse>['values'];
 
 /** Playwright's own options, handed over as they are. */
-const PASS_THROUGH = ['grep', 'grep-invert', 'workers', 'shard', 'retries', 'max-failures', 'timeout', 'repeat-each'] as const;
+const PASS_THROUGH = [
+  'grep',
+  'grep-invert',
+  'workers',
+  'shard',
+  'retries',
+  'max-failures',
+  'timeout',
+  'repeat-each',
+] as const;
 
 function playwrightArgs(values: Values): string[] {
   const args: string[] = [];
@@ -138,17 +150,27 @@ const REPORTERS = ['list', 'line', 'dot', 'json', 'junit', 'html', 'github', 'nu
 
 /** Checks the configuration before any scenario runs; throws a one-line reason. */
 async function preflight(env: NodeJS.ProcessEnv): Promise<void> {
-  for (const name of (env.CCI_REPORTERS ?? '').split(',').map((r) => r.trim()).filter(Boolean)) {
+  for (const name of (env.CCI_REPORTERS ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean)) {
     if (!REPORTERS.includes(name) && !existsSync(resolve(name))) {
-      throw new UsageError(`unknown reporter "${name}"; use ${REPORTERS.join(', ')} or a reporter file`);
+      throw new UsageError(
+        `unknown reporter "${name}"; use ${REPORTERS.join(', ')} or a reporter file`,
+      );
     }
   }
   const seed = env[ENV.seed];
-  if (seed !== undefined && !Number.isSafeInteger(Number(seed))) throw new UsageError(`--seed must be an integer, not "${seed}"`);
+  if (seed !== undefined && !Number.isSafeInteger(Number(seed)))
+    throw new UsageError(`--seed must be an integer, not "${seed}"`);
   const contract = loadContract(env[ENV.contractFile] || undefined);
   const known = contract.profiles.map((p) => p.id);
-  for (const profile of (env[ENV.profiles] ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
-    if (!known.includes(profile)) throw new UsageError(`unknown profile "${profile}"; profiles are ${known.join(', ')}`);
+  for (const profile of (env[ENV.profiles] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    if (!known.includes(profile))
+      throw new UsageError(`unknown profile "${profile}"; profiles are ${known.join(', ')}`);
   }
   if (env[ENV.keysFile] || Object.keys(env).some((name) => name.startsWith('CCI_KEY_'))) {
     readStaticKeys(contract, env[ENV.keysFile] || undefined);
@@ -179,7 +201,8 @@ function printScenarios(values: Values): void {
   const format = values.format ?? 'json';
   if (format !== 'json') throw new UsageError(`--format must be json, not ${format}`);
   const seed = Number(values.seed ?? '1');
-  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, not "${values.seed}"`);
+  if (!Number.isSafeInteger(seed))
+    throw new UsageError(`--seed must be an integer, not "${values.seed}"`);
   const contract = loadContract(values.contract ? resolve(values.contract) : undefined);
   const scenarios = generateScenarios(contract, { seed });
   const corpus = {
@@ -201,11 +224,15 @@ async function run(values: Values): Promise<number> {
   const target = env[ENV.baseUrl] ?? 'the embedded reference server';
   process.stderr.write(`cci-conformance ${VERSION}: checking ${target} (run ${runId})\n`);
 
-  const child = spawn(process.execPath, [playwrightCli(), 'test', '-c', join(ROOT, 'playwright.config.ts'), ...playwrightArgs(values)], {
-    cwd: ROOT,
-    env,
-    stdio: 'inherit',
-  });
+  const child = spawn(
+    process.execPath,
+    [playwrightCli(), 'test', '-c', join(ROOT, 'playwright.config.ts'), ...playwrightArgs(values)],
+    {
+      cwd: ROOT,
+      env,
+      stdio: 'inherit',
+    },
+  );
   let interrupted = false;
   const forward = (signal: NodeJS.Signals) => {
     interrupted = true;
@@ -219,13 +246,17 @@ async function run(values: Values): Promise<number> {
   if (interrupted) return EXIT.interrupted;
   const reportFile = join(reportDir, CONFORMANCE_JSON);
   if (!existsSync(reportFile)) {
-    process.stderr.write('cci-conformance: the run ended without a verdict (see the messages above)\n');
+    process.stderr.write(
+      'cci-conformance: the run ended without a verdict (see the messages above)\n',
+    );
     return EXIT.unusable;
   }
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ConformanceReport;
   const ran = Object.values(report.counts.scenarios).reduce((a, b) => a + b, 0);
   if (ran === 0) {
-    process.stderr.write('cci-conformance: no scenario was selected (check --grep, --profile and --shard)\n');
+    process.stderr.write(
+      'cci-conformance: no scenario was selected (check --grep, --profile and --shard)\n',
+    );
     return EXIT.unusable;
   }
   return report.verdict === 'pass' ? EXIT.pass : EXIT.fail;
@@ -237,14 +268,23 @@ async function merge(values: Values, dirs: string[]): Promise<number> {
   const contract = loadContract(values.contract ? resolve(values.contract) : undefined);
   let report;
   try {
-    report = mergeReports(contract, readShardReports(dirs.map((d) => resolve(d))), values.strict === true);
+    report = mergeReports(
+      contract,
+      readShardReports(dirs.map((d) => resolve(d))),
+      values.strict === true,
+    );
   } catch (error) {
     if (error instanceof MergeError) throw new UsageError(error.message);
     throw error;
   }
   const written = writeReport(output, report);
-  await mergeBlobs(dirs.map((d) => join(resolve(d), BLOB_DIR)), output);
-  process.stdout.write(`${formatTable(report, process.stdout.isTTY === true)}\n${summaryLine(report)}\n`);
+  await mergeBlobs(
+    dirs.map((d) => join(resolve(d), BLOB_DIR)),
+    output,
+  );
+  process.stdout.write(
+    `${formatTable(report, process.stdout.isTTY === true)}\n${summaryLine(report)}\n`,
+  );
   process.stdout.write(`Reports: ${written.join(', ')}\n`);
   return report.verdict === 'pass' ? EXIT.pass : EXIT.fail;
 }
@@ -257,22 +297,29 @@ async function mergeBlobs(blobDirs: string[], output: string): Promise<void> {
   for (const dir of present) {
     for (const file of readdirSync(dir)) copyFileSync(join(dir, file), join(all, file));
   }
-  const child = spawn(process.execPath, [playwrightCli(), 'merge-reports', '--reporter', 'html,junit', all], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      PLAYWRIGHT_HTML_OUTPUT_DIR: join(output, 'html'),
-      PLAYWRIGHT_HTML_OPEN: 'never',
-      PLAYWRIGHT_JUNIT_OUTPUT_FILE: join(output, 'junit.xml'),
+  const child = spawn(
+    process.execPath,
+    [playwrightCli(), 'merge-reports', '--reporter', 'html,junit', all],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        PLAYWRIGHT_HTML_OUTPUT_DIR: join(output, 'html'),
+        PLAYWRIGHT_HTML_OPEN: 'never',
+        PLAYWRIGHT_JUNIT_OUTPUT_FILE: join(output, 'junit.xml'),
+      },
     },
-  });
+  );
   await new Promise((done) => child.on('exit', done));
   rmSync(all, { recursive: true, force: true });
 }
 
 function playwrightCli(): string {
-  return join(dirname(createRequire(import.meta.url).resolve('@playwright/test/package.json')), 'cli.js');
+  return join(
+    dirname(createRequire(import.meta.url).resolve('@playwright/test/package.json')),
+    'cli.js',
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -297,7 +344,8 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.pass;
   }
   if (command === 'merge') return merge(values, extra);
-  if (command !== 'run') throw new UsageError(`unknown command "${command}"; commands are run, scenarios and merge`);
+  if (command !== 'run')
+    throw new UsageError(`unknown command "${command}"; commands are run, scenarios and merge`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (see --help)`);
   return run(values);
 }

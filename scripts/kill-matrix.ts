@@ -66,21 +66,26 @@ if (values.help) {
 if (values.serve !== undefined) {
   const variant = VARIANTS.find((v) => v.id === values.serve) ?? fail(`no variant ${values.serve}`);
   const running = await startVariant(variant);
-  process.stdout.write([
-    `${variant.id} (${variant.breaks ?? 'correct'}): ${variant.description}`,
-    `  ${running.url}${running.ipv6Url ? ` and ${running.ipv6Url}` : ''}`,
-    `  management token: ${running.managementToken}`,
-    `  check it: node --import tsx scripts/conformance.ts --base-url ${running.url} \\`,
-    `    --management-token ${running.managementToken} --trusted-proxy ${TRUSTED_PROXY}`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `${variant.id} (${variant.breaks ?? 'correct'}): ${variant.description}`,
+      `  ${running.url}${running.ipv6Url ? ` and ${running.ipv6Url}` : ''}`,
+      `  management token: ${running.managementToken}`,
+      `  check it: node --import tsx scripts/conformance.ts --base-url ${running.url} \\`,
+      `    --management-token ${running.managementToken} --trusted-proxy ${TRUSTED_PROXY}`,
+      '',
+    ].join('\n'),
+  );
   const stop = () => void running.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await new Promise(() => {});
 }
 
-const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = values.only
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const variants = only
   ? VARIANTS.filter((v) => only.includes(v.id) || (v.breaks !== null && only.includes(v.breaks)))
   : VARIANTS;

@@ -57,7 +57,10 @@ function number(values: Values, name: Numeric, min: number, max: number): number
 }
 
 function settings(values: Values) {
-  const checks = values.checks.split(',').map((c) => c.trim()).filter(Boolean);
+  const checks = values.checks
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   const unknown = checks.filter((c) => !(CHECKS as readonly string[]).includes(c));
   if (unknown.length > 0 || checks.length === 0) {
     const not = unknown.join(', ') || 'nothing';
@@ -103,9 +106,10 @@ async function main(argv: string[]): Promise<number> {
       maxRequests: run.maxRequests,
       connections: run.connections,
     };
-    const line = `load: ${run.checks.join(', ')} against ${target.label} at ${target.baseUrl}; `
-      + `each for up to ${plan.durationS} s and ${run.maxRequests} requests `
-      + `over ${run.connections} connections`;
+    const line =
+      `load: ${run.checks.join(', ')} against ${target.label} at ${target.baseUrl}; ` +
+      `each for up to ${plan.durationS} s and ${run.maxRequests} requests ` +
+      `over ${run.connections} connections`;
     (values.json ? process.stderr : process.stdout).write(`${line}\n`);
     const progress = (text: string) => process.stderr.write(`${redactSecrets(text)}\n`);
     const results = await runChecks(target, run.checks, { ...run, progress });

@@ -20,9 +20,9 @@ const SHORT: CheckOptions = {
 
 /** Timing claims depend on the machine; the tests judge everything else. */
 function failedClaims(results: CheckResult[]): string[] {
-  return results.flatMap((r) => r.criteria
-    .filter((c) => !c.ok && !c.timing)
-    .map((c) => `${r.check}: ${c.name}: ${c.detail}`));
+  return results.flatMap((r) =>
+    r.criteria.filter((c) => !c.ok && !c.timing).map((c) => `${r.check}: ${c.name}: ${c.detail}`),
+  );
 }
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -92,8 +92,16 @@ describe('load checks against a reference whose revocation lags', () => {
 
   test('the CLI exits 1 and prints the failure, without the keys', async () => {
     const { code, stdout, stderr } = await runCli([
-      '--base-url', lagging.url, '--management-token', lagging.managementToken,
-      '--checks', 'revocation', '--duration', '1.2', '--connections', '8',
+      '--base-url',
+      lagging.url,
+      '--management-token',
+      lagging.managementToken,
+      '--checks',
+      'revocation',
+      '--duration',
+      '1.2',
+      '--connections',
+      '8',
     ]);
     assert.equal(code, 1, stderr);
     assert.match(stdout, /^FAIL revocation$/m);
@@ -111,7 +119,10 @@ describe('the load CLI refuses what it cannot run', () => {
 
   test('a target off loopback exits 2 without sending anything', async () => {
     const { code, stderr } = await runCli([
-      '--base-url', 'http://192.0.2.1:8080', '--management-token', 'x'.repeat(20),
+      '--base-url',
+      'http://192.0.2.1:8080',
+      '--management-token',
+      'x'.repeat(20),
     ]);
     assert.equal(code, 2);
     assert.match(stderr, /loopback/);

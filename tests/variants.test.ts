@@ -31,26 +31,35 @@ describe('kill matrix', () => {
   });
 
   for (const variant of VARIANTS) {
-    const title = variant.breaks === null
-      ? `${variant.id} (correct) passes every scenario`
-      : `${variant.id} is killed on ${variant.breaks}`;
+    const title =
+      variant.breaks === null
+        ? `${variant.id} (correct) passes every scenario`
+        : `${variant.id} is killed on ${variant.breaks}`;
     it(title, () => {
       const row = matrix.rows.find((r) => r.id === variant.id);
       assert.ok(row, `${variant.id} was not run`);
       assert.notEqual(row.outcome, 'unusable', `${variant.id}: ${row.problem} (${where(row)})`);
       if (variant.breaks === null) {
-        assert.deepEqual(row.failing, [],
+        assert.deepEqual(
+          row.failing,
+          [],
           `false failure: the correct variant ${variant.id} (${variant.description}) failed ` +
-            `${row.failing.join(', ')}, e.g. ${row.examples.join(', ')} (${where(row)})`);
+            `${row.failing.join(', ')}, e.g. ${row.examples.join(', ')} (${where(row)})`,
+        );
         assert.equal(row.outcome, 'passed', `${variant.id}: ${row.problem}`);
         return;
       }
-      assert.notEqual(row.outcome, 'survived',
+      assert.notEqual(
+        row.outcome,
+        'survived',
         `${variant.id} survived: the whole suite passed a server that ${variant.description}, ` +
-          `so ${variant.breaks} is not proven (${where(row)})`);
-      assert.ok(row.failing.includes(variant.breaks),
+          `so ${variant.breaks} is not proven (${where(row)})`,
+      );
+      assert.ok(
+        row.failing.includes(variant.breaks),
         `${variant.id} breaks ${variant.breaks}, but the suite failed it only on ` +
-          `${row.failing.join(', ')} (${where(row)})`);
+          `${row.failing.join(', ')} (${where(row)})`,
+      );
       assert.equal(row.outcome, 'killed', `${variant.id}: ${row.problem}`);
     });
   }

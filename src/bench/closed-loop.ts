@@ -35,15 +35,17 @@ export async function burst(
   let unexpected = 0;
   const started = performance.now();
   const deadline = started + ms;
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (performance.now() < deadline && latencies.length + unexpected < cap) {
-      const auth = spec.authorization();
-      const sent = performance.now();
-      const status = await send(pool, spec.path, auth);
-      if (status === spec.expectStatus) latencies.push(performance.now() - sent);
-      else unexpected++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < deadline && latencies.length + unexpected < cap) {
+        const auth = spec.authorization();
+        const sent = performance.now();
+        const status = await send(pool, spec.path, auth);
+        if (status === spec.expectStatus) latencies.push(performance.now() - sent);
+        else unexpected++;
+      }
+    }),
+  );
   const wall = performance.now() - started;
   latencies.sort((a, b) => a - b);
   return {

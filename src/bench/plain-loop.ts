@@ -46,17 +46,19 @@ export async function plainLoop(
   let next = 0;
   const started = performance.now();
   try {
-    await Promise.all(Array.from({ length: lanes }, async () => {
-      while (next < scenarios.length) {
-        const index = next++;
-        const replay = new Replay(target, pools, `bench-${run}-${index}`);
-        try {
-          for (const step of scenarios[index]!.steps) await replay.step(step, totals);
-        } finally {
-          await replay.close();
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (next < scenarios.length) {
+          const index = next++;
+          const replay = new Replay(target, pools, `bench-${run}-${index}`);
+          try {
+            for (const step of scenarios[index]!.steps) await replay.step(step, totals);
+          } finally {
+            await replay.close();
+          }
         }
-      }
-    }));
+      }),
+    );
     return { scenarios: scenarios.length, ...totals, ms: performance.now() - started };
   } finally {
     await pools.close();
@@ -103,9 +105,10 @@ class Replay {
   async step(step: Step, totals: { requests: number; asExpected: number }): Promise<void> {
     const answer = await this.send(step);
     totals.requests++;
-    const expected = step.action === 'request' || step.action === 'management'
-      ? step.expect.status
-      : { create: 201, revoke: 204, list: 200 }[step.action];
+    const expected =
+      step.action === 'request' || step.action === 'management'
+        ? step.expect.status
+        : { create: 201, revoke: 204, list: 200 }[step.action];
     if (answer.status === expected) totals.asExpected++;
   }
 
@@ -175,9 +178,12 @@ class Replay {
 
   private fill(text: string): string {
     return text.replace(/\{\{(key|seq|address):([^}]+)\}\}/g, (_, kind: string, name: string) => {
-      const value = kind === 'key'
-        ? this.target.keys[name]
-        : kind === 'seq' ? this.created.get(name)?.key : this.target.addresses[name];
+      const value =
+        kind === 'key'
+          ? this.target.keys[name]
+          : kind === 'seq'
+            ? this.created.get(name)?.key
+            : this.target.addresses[name];
       if (value === undefined) throw new Error(`nothing to fill {{${kind}:${name}}} with`);
       return value;
     });

@@ -98,23 +98,22 @@ function pathSpecs(valid: string): Record<PathName, BurstSpec> {
   };
 }
 
-function summarize(
-  options: ReferenceBenchOptions,
-  bursts: Bursts,
-): ReferenceBench {
-  const paths = Object.fromEntries(PATHS.map((name) => {
-    const rounds = bursts[name];
-    const cpu = rounds.flatMap((b) => (b.serverCpuUs === undefined ? [] : [b.serverCpuUs]));
-    const result: PathResult = {
-      rps: median(rounds.map((b) => b.rps)),
-      p50Ms: median(rounds.map((b) => b.p50Ms)),
-      p99Ms: median(rounds.map((b) => b.p99Ms)),
-      ...(cpu.length > 0 ? { serverCpuUs: median(cpu) } : {}),
-      unexpected: rounds.reduce((sum, b) => sum + b.unexpected, 0),
-      rounds,
-    };
-    return [name, result];
-  })) as Record<PathName, PathResult>;
+function summarize(options: ReferenceBenchOptions, bursts: Bursts): ReferenceBench {
+  const paths = Object.fromEntries(
+    PATHS.map((name) => {
+      const rounds = bursts[name];
+      const cpu = rounds.flatMap((b) => (b.serverCpuUs === undefined ? [] : [b.serverCpuUs]));
+      const result: PathResult = {
+        rps: median(rounds.map((b) => b.rps)),
+        p50Ms: median(rounds.map((b) => b.p50Ms)),
+        p99Ms: median(rounds.map((b) => b.p99Ms)),
+        ...(cpu.length > 0 ? { serverCpuUs: median(cpu) } : {}),
+        unexpected: rounds.reduce((sum, b) => sum + b.unexpected, 0),
+        rounds,
+      };
+      return [name, result];
+    }),
+  ) as Record<PathName, PathResult>;
   return {
     options,
     paths,
@@ -132,28 +131,32 @@ export function formatReferenceBench(bench: ReferenceBench): string {
   const rows = PATHS.map((name) => {
     const p = paths[name];
     const odd = p.unexpected > 0 ? `  (${p.unexpected} unexpected answers)` : '';
-    const cpu = p.serverCpuUs === undefined
-      ? ''
-      : `   server CPU ${p.serverCpuUs.toFixed(1)} µs/req`;
-    return `  ${name.padEnd(8)} ${p.rps.toFixed(0).padStart(7)} req/s   `
-      + `p50 ${p.p50Ms.toFixed(2)} ms   p99 ${p.p99Ms.toFixed(2)} ms${cpu}${odd}`;
+    const cpu =
+      p.serverCpuUs === undefined ? '' : `   server CPU ${p.serverCpuUs.toFixed(1)} µs/req`;
+    return (
+      `  ${name.padEnd(8)} ${p.rps.toFixed(0).padStart(7)} req/s   ` +
+      `p50 ${p.p50Ms.toFixed(2)} ms   p99 ${p.p99Ms.toFixed(2)} ms${cpu}${odd}`
+    );
   });
   const goal = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const cpu = (name: PathName) => paths[name].serverCpuUs;
-  const cpuRatio = cpu('valid') && cpu('health')
-    ? [`  server CPU valid/health    ${(cpu('valid')! / cpu('health')!).toFixed(2)}  `
-      + '(per request; independent of which process limits throughput)']
-    : [];
+  const cpuRatio =
+    cpu('valid') && cpu('health')
+      ? [
+          `  server CPU valid/health    ${(cpu('valid')! / cpu('health')!).toFixed(2)}  ` +
+            '(per request; independent of which process limits throughput)',
+        ]
+      : [];
   return [
-    `reference: ${options.rounds} rounds of ${options.roundMs / 1000} s per path, `
-      + `${options.connections} keep-alive connections, medians:`,
+    `reference: ${options.rounds} rounds of ${options.roundMs / 1000} s per path, ` +
+      `${options.connections} keep-alive connections, medians:`,
     ...rows,
-    `  valid/health throughput   ${ratios.validOverHealth.toFixed(2)}  `
-      + `(goal >= 0.85: ${goal(ratios.validOverHealth >= 0.85)})`,
-    `  unknown/valid throughput  ${ratios.unknownOverValid.toFixed(2)}  `
-      + `(goal >= 1.00: ${goal(ratios.unknownOverValid >= 1)})`,
-    `  missing/valid throughput  ${ratios.missingOverValid.toFixed(2)}  `
-      + `(goal >= 1.00: ${goal(ratios.missingOverValid >= 1)})`,
+    `  valid/health throughput   ${ratios.validOverHealth.toFixed(2)}  ` +
+      `(goal >= 0.85: ${goal(ratios.validOverHealth >= 0.85)})`,
+    `  unknown/valid throughput  ${ratios.unknownOverValid.toFixed(2)}  ` +
+      `(goal >= 1.00: ${goal(ratios.unknownOverValid >= 1)})`,
+    `  missing/valid throughput  ${ratios.missingOverValid.toFixed(2)}  ` +
+      `(goal >= 1.00: ${goal(ratios.missingOverValid >= 1)})`,
     ...cpuRatio,
   ].join('\n');
 }

@@ -65,8 +65,13 @@ async function timeConformance(): Promise<ConformanceRun> {
   const output = mkdtempSync(join(tmpdir(), 'cci-bench-'));
   try {
     const started = performance.now();
-    const code = await runGroup(['--import', 'tsx', join(ROOT, 'scripts', 'conformance.ts'),
-      '--output', output]);
+    const code = await runGroup([
+      '--import',
+      'tsx',
+      join(ROOT, 'scripts', 'conformance.ts'),
+      '--output',
+      output,
+    ]);
     const wallMs = performance.now() - started;
     const report = JSON.parse(readFileSync(join(output, 'conformance.json'), 'utf8')) as {
       durationMs: number;
@@ -92,12 +97,14 @@ function runGroup(args: string[]): Promise<number | null> {
   };
   process.once('exit', kill);
   const timer = setTimeout(kill, RUN_LIMIT_MS);
-  return new Promise((resolve) => child.once('exit', (code) => {
-    clearTimeout(timer);
-    kill();
-    process.off('exit', kill);
-    resolve(code);
-  }));
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      kill();
+      process.off('exit', kill);
+      resolve(code);
+    }),
+  );
 }
 
 async function timePlainLoop(options: SuiteBenchOptions, progress: (line: string) => void) {
@@ -149,11 +156,11 @@ export function formatSuiteBench(bench: SuiteBench): string {
   const asExpected = plain.rounds.reduce((sum, r) => sum + r.asExpected, 0);
   const requests = plain.rounds.reduce((sum, r) => sum + r.requests, 0);
   return [
-    `suite: conformance CLI ${conformance.rate.toFixed(1)} scenarios/s `
-      + `(median of ${conformance.runs.length} runs, wall time incl. start-up: ${runs})`,
-    `       plain undici loop ${plain.rate.toFixed(1)} scenarios/s (median of `
-      + `${plain.rounds.length} rounds of ${plain.scenarios} scenarios, ${plain.skipped} skipped; `
-      + `${asExpected} of ${requests} answers as the scenarios expect)`,
+    `suite: conformance CLI ${conformance.rate.toFixed(1)} scenarios/s ` +
+      `(median of ${conformance.runs.length} runs, wall time incl. start-up: ${runs})`,
+    `       plain undici loop ${plain.rate.toFixed(1)} scenarios/s (median of ` +
+      `${plain.rounds.length} rounds of ${plain.scenarios} scenarios, ${plain.skipped} skipped; ` +
+      `${asExpected} of ${requests} answers as the scenarios expect)`,
     `       conformance/plain ${bench.ratio.toFixed(3)}`,
   ].join('\n');
 }

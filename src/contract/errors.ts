@@ -1,8 +1,5 @@
 /** Stable codes for a contract that cannot be used. */
-export type ContractErrorCode =
-  | 'contract_unreadable'
-  | 'contract_not_yaml'
-  | 'contract_invalid';
+export type ContractErrorCode = 'contract_unreadable' | 'contract_not_yaml' | 'contract_invalid';
 
 /**
  * A contract document that cannot be loaded. `where` names the file and, when known, the

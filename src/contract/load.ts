@@ -48,14 +48,19 @@ export function parseContract(text: string, file: string): Contract {
   if (parsed.errors.length > 0) {
     const first = parsed.errors[0]!;
     const [line, col] = first.linePos?.[0] ? [first.linePos[0].line, first.linePos[0].col] : [0, 0];
-    throw new ContractError('contract_not_yaml', `${file}:${line}:${col}`, first.message.split('\n')[0]!);
+    throw new ContractError(
+      'contract_not_yaml',
+      `${file}:${line}:${col}`,
+      first.message.split('\n')[0]!,
+    );
   }
   const doc = parsed.toJS() as unknown;
   const at = new Pointer(file, doc);
 
   const root = at.object('');
   const openapi = at.string('/openapi');
-  if (!/^3\.1\.\d+$/.test(openapi)) at.fail('/openapi', `expected an OpenAPI 3.1 document, found ${openapi}`);
+  if (!/^3\.1\.\d+$/.test(openapi))
+    at.fail('/openapi', `expected an OpenAPI 3.1 document, found ${openapi}`);
   at.object('/paths');
   at.object('/components/schemas');
   at.object('/components/securitySchemes');
@@ -115,10 +120,17 @@ function readRequirements(at: Pointer, profiles: Set<string>): Requirement[] {
     if (seen.has(id)) at.fail(`${base}/id`, `requirement ${id} is listed twice`);
     seen.add(id);
     const level = at.string(`${base}/level`);
-    if (level !== 'MUST' && level !== 'SHOULD') at.fail(`${base}/level`, `expected MUST or SHOULD, found ${level}`);
+    if (level !== 'MUST' && level !== 'SHOULD')
+      at.fail(`${base}/level`, `expected MUST or SHOULD, found ${level}`);
     const profile = at.string(`${base}/profile`);
     if (!profiles.has(profile)) at.fail(`${base}/profile`, `unknown profile ${profile}`);
-    return { id, level, profile, text: at.string(`${base}/text`), source: at.string(`${base}/source`) };
+    return {
+      id,
+      level,
+      profile,
+      text: at.string(`${base}/text`),
+      source: at.string(`${base}/source`),
+    };
   });
 }
 
@@ -129,7 +141,8 @@ function readErrorCodes(at: Pointer): Map<string, number> {
   at.array(`${base}/enum`).forEach((_, i) => {
     const code = at.string(`${base}/enum/${i}`);
     const value = status[code];
-    if (typeof value !== 'number') at.fail(`${base}/x-cci-status/${code}`, 'every error code needs its status');
+    if (typeof value !== 'number')
+      at.fail(`${base}/x-cci-status/${code}`, 'every error code needs its status');
     codes.set(code, value);
   });
   return codes;
@@ -145,8 +158,11 @@ function readOperations(at: Pointer, plans: Set<string>): Operation[] {
       if (!(method in item)) continue;
       const base = `${itemPointer}/${method}`;
       const operationId = at.string(`${base}/operationId`);
-      const security = at.has(`${base}/security`) ? securityOf(at, `${base}/security`) : defaultSecurity;
-      const operationPlans = security === 'apiKey' ? readPlans(at, `${base}/x-cci-plans`, plans) : [];
+      const security = at.has(`${base}/security`)
+        ? securityOf(at, `${base}/security`)
+        : defaultSecurity;
+      const operationPlans =
+        security === 'apiKey' ? readPlans(at, `${base}/x-cci-plans`, plans) : [];
       operations.push({
         operationId,
         method: method.toUpperCase(),
@@ -180,19 +196,28 @@ function readPlans(at: Pointer, pointer: string, plans: Set<string>): string[] {
   const listed = at.array(pointer).map((_, i) => at.string(`${pointer}/${i}`));
   if (listed.length === 0) at.fail(pointer, 'a secured operation must be in at least one plan');
   for (const [i, plan] of listed.entries()) {
-    if (!plans.has(plan)) at.fail(`${pointer}/${i}`, `unknown plan ${plan}; x-cci-plans lists ${[...plans].join(', ')}`);
+    if (!plans.has(plan))
+      at.fail(
+        `${pointer}/${i}`,
+        `unknown plan ${plan}; x-cci-plans lists ${[...plans].join(', ')}`,
+      );
   }
   return listed;
 }
 
-function readPathParameters(at: Pointer, base: string, template: string): Operation['pathParameters'] {
+function readPathParameters(
+  at: Pointer,
+  base: string,
+  template: string,
+): Operation['pathParameters'] {
   const parameters: Operation['pathParameters'] = {};
   const declared = at.has(`${base}/parameters`) ? at.array(`${base}/parameters`) : [];
   declared.forEach((_, i) => {
     const param = at.resolve(`${base}/parameters/${i}`);
     if (param.value.in !== 'path') return;
     const example = param.value.example;
-    if (typeof example !== 'string') at.fail(`${param.pointer}/example`, 'a path parameter needs a string example');
+    if (typeof example !== 'string')
+      at.fail(`${param.pointer}/example`, 'a path parameter needs a string example');
     const pattern = at.get(`${param.pointer}/schema/pattern`);
     parameters[String(param.value.name)] = {
       example: example as string,
@@ -243,7 +268,8 @@ class Pointer {
   resolve(pointer: string): { pointer: string; value: Json } {
     const value = this.object(pointer);
     if (typeof value.$ref !== 'string') return { pointer, value };
-    if (!value.$ref.startsWith('#/')) this.fail(`${pointer}/$ref`, 'only local references are supported');
+    if (!value.$ref.startsWith('#/'))
+      this.fail(`${pointer}/$ref`, 'only local references are supported');
     const target = value.$ref.slice(1);
     return { pointer: target, value: this.object(target) };
   }
@@ -258,7 +284,9 @@ class Pointer {
 
   array(pointer: string): unknown[] {
     const value = this.get(pointer);
-    return Array.isArray(value) ? value : this.fail(pointer, `expected an array, found ${describe(value)}`);
+    return Array.isArray(value)
+      ? value
+      : this.fail(pointer, `expected an array, found ${describe(value)}`);
   }
 
   string(pointer: string): string {
@@ -270,7 +298,9 @@ class Pointer {
 
   integer(pointer: string): number {
     const value = this.get(pointer);
-    return Number.isInteger(value) ? (value as number) : this.fail(pointer, `expected an integer, found ${describe(value)}`);
+    return Number.isInteger(value)
+      ? (value as number)
+      : this.fail(pointer, `expected an integer, found ${describe(value)}`);
   }
 }
 

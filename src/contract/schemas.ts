@@ -41,8 +41,12 @@ export class SchemaValidator {
 }
 
 function toProblem(error: ErrorObject): SchemaProblem {
-  const allowed = error.params && 'allowedValues' in error.params
-    ? ` (${(error.params.allowedValues as unknown[]).join(', ')})`
-    : '';
-  return { pointer: error.instancePath || '/', problem: `${error.message ?? 'is invalid'}${allowed}` };
+  const allowed =
+    error.params && 'allowedValues' in error.params
+      ? ` (${(error.params.allowedValues as unknown[]).join(', ')})`
+      : '';
+  return {
+    pointer: error.instancePath || '/',
+    problem: `${error.message ?? 'is invalid'}${allowed}`,
+  };
 }

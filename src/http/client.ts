@@ -57,7 +57,8 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
         res.on('error', reject);
         res.on('end', () => {
           const raw: Array<[string, string]> = [];
-          for (let i = 0; i < res.rawHeaders.length; i += 2) raw.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
+          for (let i = 0; i < res.rawHeaders.length; i += 2)
+            raw.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
@@ -69,7 +70,9 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
         });
       },
     );
-    call.on('timeout', () => call.destroy(new Error(`no answer within ${req.timeoutMs ?? 10_000} ms`)));
+    call.on('timeout', () =>
+      call.destroy(new Error(`no answer within ${req.timeoutMs ?? 10_000} ms`)),
+    );
     call.on('error', reject);
     call.end(req.body);
   });

@@ -41,7 +41,9 @@ export async function runClients(
   take: () => boolean,
   step: (client: number) => Promise<void>,
 ): Promise<void> {
-  await Promise.all(Array.from({ length: count }, async (_, client) => {
-    while (take()) await step(client);
-  }));
+  await Promise.all(
+    Array.from({ length: count }, async (_, client) => {
+      while (take()) await step(client);
+    }),
+  );
 }

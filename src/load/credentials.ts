@@ -2,14 +2,30 @@ import { randomBase62 } from '../secrets/keys.js';
 
 /** The kinds of credential a flood sends; every kind but `valid` must be refused. */
 export const KINDS = [
-  'valid', 'unknown', 'malformed', 'missing', 'empty', 'test', 'revoked',
+  'valid',
+  'unknown',
+  'malformed',
+  'missing',
+  'empty',
+  'test',
+  'revoked',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
 /** One valid request in three: the rest is the flood. */
 const PATTERN: Kind[] = [
-  'valid', 'unknown', 'malformed', 'valid', 'missing', 'test',
-  'valid', 'revoked', 'unknown', 'valid', 'malformed', 'empty',
+  'valid',
+  'unknown',
+  'malformed',
+  'valid',
+  'missing',
+  'test',
+  'valid',
+  'revoked',
+  'unknown',
+  'valid',
+  'malformed',
+  'empty',
 ];
 
 const malformed = (): string[] => [

@@ -1,6 +1,10 @@
 import { Budget } from './budget.js';
 import {
-  result, type CheckOptions, type CheckResult, type Criterion, type LoadTarget,
+  result,
+  type CheckOptions,
+  type CheckResult,
+  type Criterion,
+  type LoadTarget,
 } from './check.js';
 import { Connections, runClients } from './connections.js';
 import { CredentialMix, KINDS, type Kind } from './credentials.js';
@@ -41,8 +45,13 @@ export async function floodCheck(target: LoadTarget, options: CheckOptions): Pro
       KINDS.map((k) => [k, tallies.byKind[k].summary(wall)]),
     ) as ByKind;
     const all = tallies.all.summary(wall);
-    return result('flood', wall, all, judge(all, kinds, tallies.admitted, health.status),
-      costNotes(kinds));
+    return result(
+      'flood',
+      wall,
+      all,
+      judge(all, kinds, tallies.admitted, health.status),
+      costNotes(kinds),
+    );
   } finally {
     await connections.close();
     await keys.revokeAll();
@@ -61,14 +70,18 @@ async function flood(
     admitted: 0,
   };
   const sentBy = new Array<number>(clients).fill(0);
-  await runClients(clients, () => budget.take(), async (client) => {
-    const n = sentBy[client]!++;
-    const kind = mix.kind(client, n);
-    const outcome = await probe(connections.pools[client]!, VALID_PATH, mix.header(kind, n));
-    tallies.all.add(outcome);
-    tallies.byKind[kind].add(outcome);
-    if (kind !== 'valid' && succeeded(outcome)) tallies.admitted++;
-  });
+  await runClients(
+    clients,
+    () => budget.take(),
+    async (client) => {
+      const n = sentBy[client]!++;
+      const kind = mix.kind(client, n);
+      const outcome = await probe(connections.pools[client]!, VALID_PATH, mix.header(kind, n));
+      tallies.all.add(outcome);
+      tallies.byKind[kind].add(outcome);
+      if (kind !== 'valid' && succeeded(outcome)) tallies.admitted++;
+    },
+  );
   return tallies;
 }
 
@@ -119,8 +132,9 @@ function costCriterion(kinds: ByKind): Criterion {
   return {
     name: 'rejection costs no more than acceptance',
     ok: worst.ratio <= REJECTION_COST_TOLERANCE,
-    detail: `slowest refusal (${worst.kind}) p50 is ${worst.ratio.toFixed(2)}x the valid p50 `
-      + `(limit ${REJECTION_COST_TOLERANCE}x)`,
+    detail:
+      `slowest refusal (${worst.kind}) p50 is ${worst.ratio.toFixed(2)}x the valid p50 ` +
+      `(limit ${REJECTION_COST_TOLERANCE}x)`,
     timing: true,
   };
 }

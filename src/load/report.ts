@@ -15,8 +15,10 @@ export function formatResult(check: CheckResult): string {
 }
 
 export function statsLine(s: StatsSummary): string {
-  return `${s.requests} requests, ${s.rate.toFixed(0)}/s, `
-    + `p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms, ${s.succeeded} succeeded`;
+  return (
+    `${s.requests} requests, ${s.rate.toFixed(0)}/s, ` +
+    `p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms, ${s.succeeded} succeeded`
+  );
 }
 
 /** Non-2xx answers by status and error.code, then transport errors by code. */

@@ -1,6 +1,11 @@
 import { Budget, until } from './budget.js';
 import {
-  ms, result, type CheckOptions, type CheckResult, type Criterion, type LoadTarget,
+  ms,
+  result,
+  type CheckOptions,
+  type CheckResult,
+  type Criterion,
+  type LoadTarget,
 } from './check.js';
 import { Connections, runClients } from './connections.js';
 import { LoadKeys, VALID_PATH } from './keys.js';
@@ -37,10 +42,14 @@ export async function revocationCheck(
     const budget = new Budget(options.maxRequests, options.durationMs);
     const sent: Sent[] = [];
     const timeline: Timeline = {};
-    const traffic = runClients(options.connections, () => budget.take(), async (client) => {
-      const outcome = await probe(connections.pools[client]!, VALID_PATH, `Bearer ${key.key}`);
-      sent.push({ ...outcome, client });
-    });
+    const traffic = runClients(
+      options.connections,
+      () => budget.take(),
+      async (client) => {
+        const outcome = await probe(connections.pools[client]!, VALID_PATH, `Bearer ${key.key}`);
+        sent.push({ ...outcome, client });
+      },
+    );
     const revoking = (async () => {
       if (!(await until(budget, () => budget.progress() >= REVOKE_AT))) return;
       timeline.called = performance.now();
@@ -52,8 +61,9 @@ export async function revocationCheck(
     const stats = new Stats();
     for (const outcome of sent) stats.add(outcome);
     const criteria = judge(sent, timeline, options.connections, target.workers);
-    return result('revocation', budget.elapsed(), stats.summary(budget.elapsed()), criteria,
-      [`connections opened: ${connections.opened} for ${options.connections} clients`]);
+    return result('revocation', budget.elapsed(), stats.summary(budget.elapsed()), criteria, [
+      `connections opened: ${connections.opened} for ${options.connections} clients`,
+    ]);
   } finally {
     await connections.close();
     await keys.revokeAll();
@@ -82,8 +92,9 @@ function baseline(before: Sent[]): Criterion {
   return {
     name: 'key accepted before revocation',
     ok: before.length > 0 && failed === 0,
-    detail: `${before.length - failed} of ${before.length} answered before the revoke call `
-      + 'succeeded',
+    detail:
+      `${before.length - failed} of ${before.length} answered before the revoke call ` +
+      'succeeded',
   };
 }
 
@@ -97,8 +108,9 @@ function noSuccessAfter(after: Sent[], returned: number): Criterion {
   return {
     name: NAME,
     ok: false,
-    detail: `${accepted.length} of ${after.length} requests sent after the revoke returned were `
-      + `accepted, the last sent ${ms(lag)} after it: revocation is not immediate`,
+    detail:
+      `${accepted.length} of ${after.length} requests sent after the revoke returned were ` +
+      `accepted, the last sent ${ms(lag)} after it: revocation is not immediate`,
   };
 }
 
@@ -110,9 +122,10 @@ function refusedProperly(after: Sent[]): Criterion {
   return {
     name: 'refused as revoked_api_key',
     ok: other.length === 0,
-    detail: other.length === 0
-      ? 'every refusal was 401 revoked_api_key'
-      : `${other.length} other answers: ${kinds.join(', ')}`,
+    detail:
+      other.length === 0
+        ? 'every refusal was 401 revoked_api_key'
+        : `${other.length} other answers: ${kinds.join(', ')}`,
   };
 }
 

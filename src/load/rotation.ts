@@ -1,6 +1,10 @@
 import { Budget, until } from './budget.js';
 import {
-  result, type CheckOptions, type CheckResult, type Criterion, type LoadTarget,
+  result,
+  type CheckOptions,
+  type CheckResult,
+  type Criterion,
+  type LoadTarget,
 } from './check.js';
 import { Connections, runClients } from './connections.js';
 import { LoadKeys, VALID_PATH } from './keys.js';
@@ -49,9 +53,13 @@ export async function rotationCheck(
       failures: [],
     };
     const stats = new Stats();
-    const traffic = runClients(options.connections, () => budget.take(), async (client) => {
-      stats.add(await send(connections, client, state));
-    });
+    const traffic = runClients(
+      options.connections,
+      () => budget.take(),
+      async (client) => {
+        stats.add(await send(connections, client, state));
+      },
+    );
     const operator = { budget, state, keys, connections, progress: options.progress };
     const [, done] = await Promise.all([traffic, rotate(operator, a.id)]);
     const wall = budget.elapsed();
@@ -118,15 +126,15 @@ function judge(state: Rotation, done: boolean): Criterion[] {
     {
       name: 'no failed request on the assigned key',
       ok: failures.length === 0,
-      detail: failures.length === 0
-        ? 'none failed'
-        : `${failures.length} failed, first: ${failures[0]}`,
+      detail:
+        failures.length === 0 ? 'none failed' : `${failures.length} failed, first: ${failures[0]}`,
     },
     {
       name: 'both keys served while both existed',
       ok: overlap.A > 0 && overlap.B > 0,
-      detail: `${overlap.A} requests on A and ${overlap.B} on B between B's creation and `
-        + "A's revocation",
+      detail:
+        `${overlap.A} requests on A and ${overlap.B} on B between B's creation and ` +
+        "A's revocation",
     },
     {
       name: 'A refused once revoked',

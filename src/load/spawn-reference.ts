@@ -28,9 +28,18 @@ export interface SpawnOptions {
  * from stdout, and kills the whole group on stop or when this process exits.
  */
 export async function spawnReference(options: SpawnOptions = {}): Promise<SpawnedReference> {
-  const args = ['--import', 'tsx', join(ROOT, 'reference', 'main.ts'), '--port', '0',
-    '--log-level', options.logLevel ?? 'warn', '--workers', String(options.workers ?? 1),
-    ...(options.trustedProxies ?? []).flatMap((proxy) => ['--trusted-proxy', proxy])];
+  const args = [
+    '--import',
+    'tsx',
+    join(ROOT, 'reference', 'main.ts'),
+    '--port',
+    '0',
+    '--log-level',
+    options.logLevel ?? 'warn',
+    '--workers',
+    String(options.workers ?? 1),
+    ...(options.trustedProxies ?? []).flatMap((proxy) => ['--trusted-proxy', proxy]),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     detached: true,

@@ -55,8 +55,12 @@ async function external(baseUrl: string, token: string | undefined): Promise<Loa
   }
   const origin = url.origin;
   await expectStatus(`${origin}${HEALTH_PATH}`, undefined, (s) => s === 200, 'did not answer 200');
-  await expectStatus(`${origin}/v1/keys`, token, (s) => s !== 401 && s !== 403,
-    'refused the management token');
+  await expectStatus(
+    `${origin}/v1/keys`,
+    token,
+    (s) => s !== 401 && s !== 403,
+    'refused the management token',
+  );
   const close = async () => undefined;
   return { baseUrl: origin, managementToken: token, label: origin, workers: 1, close };
 }

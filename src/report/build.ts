@@ -3,9 +3,11 @@ import type { Contract } from '../contract/model.js';
 import { redactSecrets } from '../secrets/redact.js';
 import { decide, type Outcome, type ScenarioOutcome, type Verdict } from './verdict.js';
 
-export const SUITE_VERSION = (JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-) as { version: string }).version;
+export const SUITE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 /** Where a run was pointed and when: what the report says about the run itself. */
 export interface RunMeta {
@@ -21,7 +23,7 @@ export interface RunMeta {
 
 export type ProfileStatus = 'passed' | 'failed' | 'errored' | 'not assessed';
 
-/** The conformance report, `conformance.json`; its schema is schemas/conformance-report.schema.json. */
+/** The conformance report, `conformance.json`; schema: schemas/conformance-report.schema.json. */
 export interface ConformanceReport {
   reportVersion: 1;
   suite: { name: string; version: string };
@@ -48,20 +50,31 @@ export interface ConformanceReport {
     skipReasons?: string[];
     failures?: Verdict['requirements'][number]['failures'];
   }>;
-  scenarios: Array<Omit<ScenarioOutcome, 'checks'> & {
-    checked: Record<string, boolean>;
-    failedChecks?: ScenarioOutcome['checks'];
-  }>;
+  scenarios: Array<
+    Omit<ScenarioOutcome, 'checks'> & {
+      checked: Record<string, boolean>;
+      failedChecks?: ScenarioOutcome['checks'];
+    }
+  >;
 }
 
 /** Builds the report from scenario outcomes; everything in it is redacted. */
-export function buildReport(contract: Contract, meta: RunMeta, outcomes: ScenarioOutcome[], strict: boolean): ConformanceReport {
+export function buildReport(
+  contract: Contract,
+  meta: RunMeta,
+  outcomes: ScenarioOutcome[],
+  strict: boolean,
+): ConformanceReport {
   const verdict = decide(contract.requirements, outcomes, strict);
   const incomplete = meta.runStatus === 'interrupted' || meta.runStatus === 'timedout';
   const report: ConformanceReport = {
     reportVersion: 1,
     suite: { name: 'cci-auth-conformance', version: SUITE_VERSION },
-    contract: { title: contract.document.info.title, version: contract.version, sha256: contract.sha256 },
+    contract: {
+      title: contract.document.info.title,
+      version: contract.version,
+      sha256: contract.sha256,
+    },
     target: { baseUrl: meta.baseUrl, embedded: meta.embedded },
     seed: meta.seed,
     startedAt: meta.startedAt,
@@ -72,7 +85,10 @@ export function buildReport(contract: Contract, meta: RunMeta, outcomes: Scenari
     selectedProfiles: meta.profiles,
     // An interrupted or timed-out run has no verdict on what it did not reach.
     verdict: incomplete ? 'incomplete' : verdict.result,
-    counts: { scenarios: verdict.counts, requirements: countBy(verdict.requirements.map((r) => r.status)) },
+    counts: {
+      scenarios: verdict.counts,
+      requirements: countBy(verdict.requirements.map((r) => r.status)),
+    },
     profiles: profileResults(contract, verdict),
     requirements: verdict.requirements.map((r) => ({
       id: r.id,
@@ -106,10 +122,12 @@ function profileResults(contract: Contract, verdict: Verdict): ConformanceReport
     const base = { id: profile.id, title: profile.title };
     if (inside.some((r) => r.status === 'failed')) return { ...base, status: 'failed' };
     if (inside.some((r) => r.status === 'errored')) return { ...base, status: 'errored' };
-    if (must.length > 0 && must.every((r) => r.status === 'passed')) return { ...base, status: 'passed' };
+    if (must.length > 0 && must.every((r) => r.status === 'passed'))
+      return { ...base, status: 'passed' };
     const unchecked = must.find((r) => r.status !== 'passed');
-    const reason = unchecked?.skipReasons[0]
-      ?? (unchecked ? `${unchecked.id} was not selected` : 'no MUST requirement');
+    const reason =
+      unchecked?.skipReasons[0] ??
+      (unchecked ? `${unchecked.id} was not selected` : 'no MUST requirement');
     return { ...base, status: 'not assessed', reason };
   });
 }
@@ -125,7 +143,10 @@ function checkedMap(checks: ScenarioOutcome['checks']): Record<string, boolean> 
 export function outcomesOf(report: ConformanceReport): ScenarioOutcome[] {
   return report.scenarios.map(({ checked, failedChecks = [], ...rest }) => {
     const checks = Object.entries(checked).flatMap(([requirement, ok]) =>
-      ok ? [{ requirement, ok, what: 'check' }] : failedChecks.filter((c) => c.requirement === requirement));
+      ok
+        ? [{ requirement, ok, what: 'check' }]
+        : failedChecks.filter((c) => c.requirement === requirement),
+    );
     return { ...rest, checks };
   });
 }

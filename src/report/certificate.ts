@@ -13,33 +13,45 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** One Markdown table row. */
+const row = (...cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
+
 /** The human-readable certificate: what was checked, against what, and each result. */
 export function toMarkdown(report: ConformanceReport): string {
   const c = report.counts.scenarios;
+  const { target, contract } = report;
   const lines = [
     `# CCI authentication conformance: ${report.verdict.toUpperCase()}`,
     '',
-    '| | |',
-    '|---|---|',
-    `| Target | ${report.target.baseUrl ?? 'n/a'}${report.target.embedded ? ' (embedded reference)' : ''} |`,
-    `| Date | ${report.startedAt} |`,
-    `| Suite | ${report.suite.name} ${report.suite.version} |`,
-    `| Contract | ${cell(report.contract.title)} ${report.contract.version}, sha256 \`${report.contract.sha256}\` |`,
-    `| Scenarios | ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.skipped} skipped |`,
-    `| Seed | ${report.seed}${report.shard ? `, shards ${report.shard}` : ''} |`,
+    row('', ''),
+    row('---', '---'),
+    row('Target', `${target.baseUrl ?? 'n/a'}${target.embedded ? ' (embedded reference)' : ''}`),
+    row('Date', report.startedAt),
+    row('Suite', `${report.suite.name} ${report.suite.version}`),
+    row('Contract', `${cell(contract.title)} ${contract.version}, sha256 \`${contract.sha256}\``),
+    row(
+      'Scenarios',
+      `${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.skipped} skipped`,
+    ),
+    row('Seed', `${report.seed}${report.shard ? `, shards ${report.shard}` : ''}`),
     '',
     '## Profiles',
     '',
-    '| profile | result | note |',
-    '|---|---|---|',
-    ...report.profiles.map((p) => `| ${cell(p.title)} (\`${p.id}\`) | ${MARK[p.status]} | ${cell(p.reason ?? '')} |`),
+    row('profile', 'result', 'note'),
+    row('---', '---', '---'),
+    ...report.profiles.map((p) =>
+      row(`${cell(p.title)} (\`${p.id}\`)`, MARK[p.status]!, cell(p.reason ?? '')),
+    ),
     '',
     '## Requirements',
     '',
-    '| id | level | result | scenarios passed/failed/skipped | requirement |',
-    '|---|---|---|---|---|',
-    ...report.requirements.map((r) =>
-      `| ${r.id} | ${r.level} | ${MARK[r.status]} | ${r.scenarios.passed}/${r.scenarios.failed + r.scenarios.errored}/${r.scenarios.skipped} | ${cell(r.text)} |`),
+    row('id', 'level', 'result', 'scenarios passed/failed/skipped', 'requirement'),
+    row('---', '---', '---', '---', '---'),
+    ...report.requirements.map((r) => {
+      const s = r.scenarios;
+      const counts = `${s.passed}/${s.failed + s.errored}/${s.skipped}`;
+      return row(r.id, r.level, MARK[r.status]!, counts, cell(r.text));
+    }),
   ];
   const failing = report.requirements.filter((r) => r.failures?.length || r.skipReasons?.length);
   if (failing.length > 0) {
@@ -47,7 +59,8 @@ export function toMarkdown(report: ConformanceReport): string {
     for (const r of failing) {
       lines.push(`### ${r.id}`, '');
       for (const f of r.failures ?? []) {
-        lines.push(`- **${cell(f.title)}** — ${cell(f.what)}: expected ${cell(f.expected ?? '')}, got \`${cell(f.actual ?? '')}\``);
+        const seen = `expected ${cell(f.expected ?? '')}, got \`${cell(f.actual ?? '')}\``;
+        lines.push(`- **${cell(f.title)}** — ${cell(f.what)}: ${seen}`);
       }
       for (const reason of r.skipReasons ?? []) lines.push(`- skipped: ${cell(reason)}`);
       lines.push('');
@@ -61,11 +74,15 @@ export function toMarkdown(report: ConformanceReport): string {
 export function toBadge(report: ConformanceReport): string {
   const label = 'CCI auth';
   const value = `${report.verdict} · contract ${report.contract.version}`;
-  const colour = report.verdict === 'pass' ? '#2e7d32' : report.verdict === 'fail' ? '#c62828' : '#9e9e9e';
+  const colour =
+    report.verdict === 'pass' ? '#2e7d32' : report.verdict === 'fail' ? '#c62828' : '#9e9e9e';
   const width = (text: string) => Math.round(text.length * 6.5) + 12;
   const [left, right] = [width(label), width(value)];
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${left + right}" height="20" role="img" aria-label="${label}: ${value}">
-  <title>${label}: ${value} (suite ${report.suite.version}, ${report.startedAt.slice(0, 10)})</title>
+  const date = report.startedAt.slice(0, 10);
+  const title = `${label}: ${value} (suite ${report.suite.version}, ${date})`;
+  const svg = `xmlns="http://www.w3.org/2000/svg" width="${left + right}" height="20"`;
+  return `<svg ${svg} role="img" aria-label="${label}: ${value}">
+  <title>${title}</title>
   <rect width="${left}" height="20" fill="#555"/>
   <rect x="${left}" width="${right}" height="20" fill="${colour}"/>
   <g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">

@@ -1,6 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
+import type {
+  FullConfig,
+  FullResult,
+  Reporter,
+  Suite,
+  TestCase,
+  TestResult,
+} from '@playwright/test/reporter';
 import { loadContract } from '../contract/load.js';
 import type { Check } from '../run/checks.js';
 import { readRunOptions } from '../run/options.js';
@@ -33,7 +40,8 @@ export default class ConformanceReporter implements Reporter {
     this.startedAt = new Date();
     if (config.shard) this.shard = `${config.shard.current}/${config.shard.total}`;
     this.total = suite.allTests().length;
-    if (process.env.CCI_LIST_ONLY !== '1') process.stdout.write(`cci-conformance: ${this.total} scenarios selected\n`);
+    if (process.env.CCI_LIST_ONLY !== '1')
+      process.stdout.write(`cci-conformance: ${this.total} scenarios selected\n`);
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
@@ -41,12 +49,17 @@ export default class ConformanceReporter implements Reporter {
     const id = annotation('scenario');
     if (!id) return;
     const checks = readAttachment<Check[]>(result, CHECKS_ATTACHMENT) ?? [];
-    const skip = [...(result.annotations ?? []), ...test.annotations].find((a) => a.type === 'skip');
-    const status: ScenarioOutcome['status'] = result.status === 'skipped'
-      ? 'skipped'
-      : result.status === 'passed'
-        ? 'passed'
-        : checks.some((c) => !c.ok) ? 'failed' : 'errored';
+    const skip = [...(result.annotations ?? []), ...test.annotations].find(
+      (a) => a.type === 'skip',
+    );
+    const status: ScenarioOutcome['status'] =
+      result.status === 'skipped'
+        ? 'skipped'
+        : result.status === 'passed'
+          ? 'passed'
+          : checks.some((c) => !c.ok)
+            ? 'failed'
+            : 'errored';
     const outcome: ScenarioOutcome = {
       id,
       title: test.title,
@@ -54,7 +67,9 @@ export default class ConformanceReporter implements Reporter {
       status,
       checks,
       ...(status === 'skipped' ? { skipReason: skip?.description ?? 'not run' } : {}),
-      ...(status === 'errored' ? { error: redactSecrets(result.error?.message ?? result.status).split('\n')[0] } : {}),
+      ...(status === 'errored'
+        ? { error: redactSecrets(result.error?.message ?? result.status).split('\n')[0] }
+        : {}),
       ...(status === 'failed' || status === 'errored'
         ? { evidence: readAttachment(result, EVIDENCE_ATTACHMENT) }
         : {}),
@@ -69,16 +84,21 @@ export default class ConformanceReporter implements Reporter {
     const options = readRunOptions();
     const contract = loadContract(options.contractFile);
     const state = readState();
-    const report = buildReport(contract, {
-      baseUrl: state?.baseUrl ?? options.baseUrl ?? null,
-      embedded: !options.baseUrl,
-      seed: options.seed,
-      startedAt: (state?.startedAt ? new Date(state.startedAt) : this.startedAt).toISOString(),
-      finishedAt: new Date().toISOString(),
-      runStatus: result.status,
-      profiles: options.profiles,
-      ...(this.shard ? { shard: this.shard } : {}),
-    }, [...this.outcomes.values()], process.env.CCI_STRICT === '1');
+    const report = buildReport(
+      contract,
+      {
+        baseUrl: state?.baseUrl ?? options.baseUrl ?? null,
+        embedded: !options.baseUrl,
+        seed: options.seed,
+        startedAt: (state?.startedAt ? new Date(state.startedAt) : this.startedAt).toISOString(),
+        finishedAt: new Date().toISOString(),
+        runStatus: result.status,
+        profiles: options.profiles,
+        ...(this.shard ? { shard: this.shard } : {}),
+      },
+      [...this.outcomes.values()],
+      process.env.CCI_STRICT === '1',
+    );
     const written = writeReport(options.reportDir, report);
     process.stdout.write(`\n${formatTable(report, process.stdout.isTTY === true)}\n`);
     process.stdout.write(`${summaryLine(report)}\nReports: ${written.join(', ')}\n`);
@@ -99,8 +119,10 @@ export function writeReport(dir: string, report: ConformanceReport): string[] {
 
 /** The last line of a run: the verdict, the target and the contract. */
 export function summaryLine(report: ConformanceReport): string {
-  return `${report.verdict.toUpperCase()}: target ${report.target.baseUrl} against contract ` +
-    `${report.contract.version} (sha256 ${report.contract.sha256.slice(0, 12)})`;
+  return (
+    `${report.verdict.toUpperCase()}: target ${report.target.baseUrl} against contract ` +
+    `${report.contract.version} (sha256 ${report.contract.sha256.slice(0, 12)})`
+  );
 }
 
 function readAttachment<T>(result: TestResult, name: string): T | undefined {

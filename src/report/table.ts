@@ -29,7 +29,8 @@ export function formatTable(report: ConformanceReport, colour: boolean): string 
   const line = (cells: string[], status?: Outcome) =>
     cells
       .map((cell, i) => {
-        const text = i === 4 && cell.length > 90 ? `${cell.slice(0, 89)}…` : cell.padEnd(widths[i]!);
+        const text =
+          i === 4 && cell.length > 90 ? `${cell.slice(0, 89)}…` : cell.padEnd(widths[i]!);
         return i === 2 && colour && status ? `${COLOURS[status]}${text}${RESET}` : text;
       })
       .join('  ')

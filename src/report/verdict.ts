@@ -20,7 +20,13 @@ export interface RequirementResult extends Requirement {
   status: Outcome;
   scenarios: { passed: number; failed: number; errored: number; skipped: number };
   skipReasons: string[];
-  failures: Array<{ scenario: string; title: string; what: string; expected?: string; actual?: string }>;
+  failures: Array<{
+    scenario: string;
+    title: string;
+    what: string;
+    expected?: string;
+    actual?: string;
+  }>;
 }
 
 export interface Verdict {
@@ -36,14 +42,23 @@ export interface Verdict {
  * passed and none failed; it is skipped when every scenario for it was skipped; it is
  * not assessed when no selected scenario touched it.
  */
-export function decide(requirements: Requirement[], outcomes: ScenarioOutcome[], strict = false): Verdict {
-  const results = new Map<string, RequirementResult>(requirements.map((r) => [r.id, {
-    ...r,
-    status: 'not assessed',
-    scenarios: { passed: 0, failed: 0, errored: 0, skipped: 0 },
-    skipReasons: [],
-    failures: [],
-  }]));
+export function decide(
+  requirements: Requirement[],
+  outcomes: ScenarioOutcome[],
+  strict = false,
+): Verdict {
+  const results = new Map<string, RequirementResult>(
+    requirements.map((r) => [
+      r.id,
+      {
+        ...r,
+        status: 'not assessed',
+        scenarios: { passed: 0, failed: 0, errored: 0, skipped: 0 },
+        skipReasons: [],
+        failures: [],
+      },
+    ]),
+  );
   const counts = { passed: 0, failed: 0, errored: 0, skipped: 0 };
 
   for (const outcome of outcomes) {
@@ -51,7 +66,8 @@ export function decide(requirements: Requirement[], outcomes: ScenarioOutcome[],
     const own = results.get(outcome.requirement);
     if (own && outcome.status === 'skipped') {
       own.scenarios.skipped++;
-      if (outcome.skipReason && !own.skipReasons.includes(outcome.skipReason)) own.skipReasons.push(outcome.skipReason);
+      if (outcome.skipReason && !own.skipReasons.includes(outcome.skipReason))
+        own.skipReasons.push(outcome.skipReason);
     }
     if (own && outcome.status === 'errored') own.scenarios.errored++;
 
@@ -85,7 +101,9 @@ export function decide(requirements: Requirement[], outcomes: ScenarioOutcome[],
 
   const list = [...results.values()];
   const must = list.filter((r) => r.level === 'MUST');
-  const broken = must.some((r) => r.status === 'failed' || r.status === 'errored' || (strict && r.status === 'skipped'));
+  const broken = must.some(
+    (r) => r.status === 'failed' || r.status === 'errored' || (strict && r.status === 'skipped'),
+  );
   const anyPassed = list.some((r) => r.status === 'passed');
   return { result: !broken && anyPassed ? 'pass' : 'fail', requirements: list, counts };
 }

@@ -50,7 +50,11 @@ export function checkResponse(expect: Expectation, res: HttpResponse, ctx: Check
   if (expect.code !== undefined && body !== undefined) {
     const code = (body as { error?: { code?: unknown } }).error?.code;
     if (typeof code === 'string') {
-      checks.push(code === expect.code ? pass(req, 'error.code') : fail(req, '/error/code', expect.code, code));
+      checks.push(
+        code === expect.code
+          ? pass(req, 'error.code')
+          : fail(req, '/error/code', expect.code, code),
+      );
     }
   }
   if (res.status === 401) checks.push(...challengeChecks(expect, res, ctx.realm));
@@ -76,21 +80,30 @@ function errorBody(res: HttpResponse, ctx: CheckContext, checks: Check[]): unkno
   checks.push(
     problems.length === 0
       ? pass('ERR-01', 'error body schema')
-      : fail('ERR-01', problems.map((p) => p.pointer).join(', '), 'a body of the Error schema',
-        problems.map((p) => `${p.pointer} ${p.problem}`).join('; ')),
+      : fail(
+          'ERR-01',
+          problems.map((p) => p.pointer).join(', '),
+          'a body of the Error schema',
+          problems.map((p) => `${p.pointer} ${p.problem}`).join('; '),
+        ),
   );
   return body;
 }
 
 /** CHAL-01 and CHAL-02 on a 401 (RFC 9110 §15.5.2, RFC 6750 §3). */
 function challengeChecks(expect: Expectation, res: HttpResponse, realm: string): Check[] {
-  const values = res.rawHeaders.filter(([name]) => name.toLowerCase() === 'www-authenticate').map(([, v]) => v);
-  if (values.length === 0) return [fail('CHAL-01', 'WWW-Authenticate', `Bearer realm="${realm}"`, '(absent)')];
+  const values = res.rawHeaders
+    .filter(([name]) => name.toLowerCase() === 'www-authenticate')
+    .map(([, v]) => v);
+  if (values.length === 0)
+    return [fail('CHAL-01', 'WWW-Authenticate', `Bearer realm="${realm}"`, '(absent)')];
   const challenges = parseChallenges(values);
   const shown = values.join(' | ');
-  if (!challenges) return [fail('CHAL-01', 'WWW-Authenticate', 'a challenge per RFC 9110 §11.6.1', shown)];
+  if (!challenges)
+    return [fail('CHAL-01', 'WWW-Authenticate', 'a challenge per RFC 9110 §11.6.1', shown)];
   const bearer = challenges.filter((c) => c.scheme.toLowerCase() === 'bearer');
-  if (bearer.length !== 1) return [fail('CHAL-01', 'WWW-Authenticate', 'one Bearer challenge', shown)];
+  if (bearer.length !== 1)
+    return [fail('CHAL-01', 'WWW-Authenticate', 'one Bearer challenge', shown)];
   const realms = bearer[0]!.params.filter((p) => p.name === 'realm');
   if (realms.length !== 1 || !realms[0]!.quoted) {
     return [fail('CHAL-01', 'WWW-Authenticate realm', 'exactly one quoted realm', shown)];
@@ -98,13 +111,22 @@ function challengeChecks(expect: Expectation, res: HttpResponse, realm: string):
   const checks = [pass('CHAL-01', 'WWW-Authenticate')];
   const error = bearer[0]!.params.find((p) => p.name === 'error');
   if (expect.challenge === 'bearer-invalid-token') {
-    checks.push(error?.value === 'invalid_token'
-      ? pass('CHAL-02', 'challenge error')
-      : fail('CHAL-02', 'WWW-Authenticate error', 'error="invalid_token"', shown));
+    checks.push(
+      error?.value === 'invalid_token'
+        ? pass('CHAL-02', 'challenge error')
+        : fail('CHAL-02', 'WWW-Authenticate error', 'error="invalid_token"', shown),
+    );
   } else if (expect.challenge === 'bearer') {
-    checks.push(error === undefined
-      ? pass('CHAL-02', 'challenge error')
-      : fail('CHAL-02', 'WWW-Authenticate error', 'no error attribute (no credential was sent)', shown));
+    checks.push(
+      error === undefined
+        ? pass('CHAL-02', 'challenge error')
+        : fail(
+            'CHAL-02',
+            'WWW-Authenticate error',
+            'no error attribute (no credential was sent)',
+            shown,
+          ),
+    );
   }
   return checks;
 }
@@ -115,10 +137,18 @@ function secretCheck(res: HttpResponse, secrets: string[]): Check {
   const inHeaders = leaks(headerText, secrets);
   const inBody = leaks(res.body, secrets);
   if (inHeaders.length + inBody.length === 0) return pass('ERR-02', 'no secret reflected');
-  const where = [...(inHeaders.length ? ['headers'] : []), ...(inBody.length ? ['body'] : [])].join(' and ');
-  const shown = [...new Map([...inHeaders, ...inBody].map((l) => [l.secret, l])).values()]
-    .map((l) => `${redactKey(l.secret)}${l.whole ? '' : ` (a run of ${FRAGMENT}+ of its characters)`}`);
-  return fail('ERR-02', `secret in response ${where}`, 'no submitted key in the response', shown.join(', '));
+  const where = [...(inHeaders.length ? ['headers'] : []), ...(inBody.length ? ['body'] : [])].join(
+    ' and ',
+  );
+  const shown = [...new Map([...inHeaders, ...inBody].map((l) => [l.secret, l])).values()].map(
+    (l) => `${redactKey(l.secret)}${l.whole ? '' : ` (a run of ${FRAGMENT}+ of its characters)`}`,
+  );
+  return fail(
+    'ERR-02',
+    `secret in response ${where}`,
+    'no submitted key in the response',
+    shown.join(', '),
+  );
 }
 
 /**
@@ -129,7 +159,7 @@ function secretCheck(res: HttpResponse, secrets: string[]): Check {
  */
 const FRAGMENT = 8;
 
-/** The secrets that `text` holds whole, or of which it holds a run of {@link FRAGMENT} characters. */
+/** The secrets that `text` holds whole, or a run of {@link FRAGMENT} characters of. */
 function leaks(text: string, secrets: string[]): Array<{ secret: string; whole: boolean }> {
   const whole = new Set(leakedSecrets(text, secrets));
   return secrets

@@ -21,10 +21,17 @@ export const EMBEDDED_TRUSTED_PROXY = '127.0.0.9';
  * Why the run may not create or revoke keys; undefined when it may. A loopback target is
  * the tester's own; anywhere else it takes an explicit --allow-mutations.
  */
-export function mutationPolicy(hasManagementApi: boolean, loopback: boolean, allowed: boolean): string | undefined {
-  if (!hasManagementApi) return 'no management token: keys cannot be created or revoked (pass --management-token)';
+export function mutationPolicy(
+  hasManagementApi: boolean,
+  loopback: boolean,
+  allowed: boolean,
+): string | undefined {
+  if (!hasManagementApi)
+    return 'no management token: keys cannot be created or revoked (pass --management-token)';
   if (!loopback && !allowed) {
-    return 'the target is not on loopback: creating and revoking keys there needs --allow-mutations';
+    return (
+      'the target is not on loopback: creating and revoking keys there needs ' + '--allow-mutations'
+    );
   }
   return undefined;
 }
@@ -48,7 +55,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const target = await resolveTarget(options);
   const runId = process.env.CCI_RUN_ID ?? randomBytes(4).toString('hex');
   const created: string[] = [];
-  const api = target.managementToken ? new ManagementApi(target.baseUrl, target.managementToken) : undefined;
+  const api = target.managementToken
+    ? new ManagementApi(target.baseUrl, target.managementToken)
+    : undefined;
   const loopback = isLoopback(target.baseUrl);
   const mutationsBlocked = mutationPolicy(api !== undefined, loopback, options.allowMutations);
 
@@ -59,10 +68,25 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   try {
     const keys = readStaticKeys(contract, options.keysFile);
-    const plan = await addressPlan(contract, target, loopback, api && !mutationsBlocked ? api : undefined, keys, runId, created);
+    const plan = await addressPlan(
+      contract,
+      target,
+      loopback,
+      api && !mutationsBlocked ? api : undefined,
+      keys,
+      runId,
+      created,
+    );
     const missingRoles: Record<string, string> = {};
     if (api && !mutationsBlocked) {
-      const wanted = await provisionKeys(contract, api, runId, plan, (id) => created.push(id), Object.keys(keys));
+      const wanted = await provisionKeys(
+        contract,
+        api,
+        runId,
+        plan,
+        (id) => created.push(id),
+        Object.keys(keys),
+      );
       Object.assign(keys, wanted.keys);
       Object.assign(missingRoles, wanted.missing);
     }
@@ -153,7 +177,9 @@ async function addressPlan(
     created.push(made.id);
     probeKey = made.key;
   }
-  return remotePlan(probeKey ? await observedAddress(contract, target.baseUrl, probeKey) : undefined);
+  return remotePlan(
+    probeKey ? await observedAddress(contract, target.baseUrl, probeKey) : undefined,
+  );
 }
 
 /** Revokes what the run created: the ids it recorded, and any key named after the run. */
@@ -162,7 +188,8 @@ async function sweep(api: ManagementApi, runId: string, created: string[]): Prom
   try {
     const { keys } = await api.list();
     for (const key of keys) {
-      if (key.revokedAt === null && key.name.startsWith(`cci-conformance ${runId}`)) ids.add(key.id);
+      if (key.revokedAt === null && key.name.startsWith(`cci-conformance ${runId}`))
+        ids.add(key.id);
     }
   } catch {
     // The listing is a second net; the recorded ids are revoked regardless.

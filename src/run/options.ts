@@ -29,10 +29,12 @@ export const ENV = {
 
 /** Reads the run options; throws with the variable's name when one is wrong. */
 export function readRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions {
-  const text = (name: string) => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : undefined);
+  const text = (name: string) =>
+    env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : undefined;
   const seedText = text(ENV.seed) ?? '1';
   const seed = Number(seedText);
-  if (!Number.isSafeInteger(seed)) throw new Error(`${ENV.seed} must be an integer, not "${seedText}"`);
+  if (!Number.isSafeInteger(seed))
+    throw new Error(`${ENV.seed} must be an integer, not "${seedText}"`);
   const baseUrl = text(ENV.baseUrl);
   if (baseUrl !== undefined) checkBaseUrl(baseUrl);
   const keysFile = text(ENV.keysFile);
@@ -48,7 +50,10 @@ export function readRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions
     allowMutations: ['1', 'true', 'yes'].includes((text(ENV.allowMutations) ?? '').toLowerCase()),
     seed,
     reportDir: resolve(text(ENV.reportDir) ?? 'reports'),
-    profiles: (text(ENV.profiles) ?? '').split(',').map((p) => p.trim()).filter(Boolean),
+    profiles: (text(ENV.profiles) ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
   };
 }
 

@@ -21,8 +21,19 @@ import { checkResponse, type Check } from './checks.js';
 export interface Evidence {
   step: number;
   action: string;
-  request?: { method: string; url: string; from?: string; headers: Record<string, string>; body?: string };
-  response?: { status: number; headers: Record<string, string>; body: string; reusedConnection: boolean };
+  request?: {
+    method: string;
+    url: string;
+    from?: string;
+    headers: Record<string, string>;
+    body?: string;
+  };
+  response?: {
+    status: number;
+    headers: Record<string, string>;
+    body: string;
+    reusedConnection: boolean;
+  };
   note?: string;
 }
 
@@ -41,14 +52,17 @@ export class ScenarioRunner {
     private readonly state: RunState,
   ) {
     this.validator = new SchemaValidator(contract);
-    this.api = state.managementToken ? new ManagementApi(state.baseUrl, state.managementToken) : undefined;
+    this.api = state.managementToken
+      ? new ManagementApi(state.baseUrl, state.managementToken)
+      : undefined;
   }
 
   /** Why the scenario cannot run against this target; undefined when it can. */
   skipReason(scenario: Scenario): string | undefined {
     if (scenario.mutating && this.state.mutationsBlocked) return this.state.mutationsBlocked;
     for (const role of scenario.roles) {
-      if (!(role in this.state.keys)) return this.state.missingRoles[role] ?? `no key for role ${role}`;
+      if (!(role in this.state.keys))
+        return this.state.missingRoles[role] ?? `no key for role ${role}`;
     }
     for (const source of scenario.sources) {
       if (this.state.sources[source] === undefined) {
@@ -113,11 +127,12 @@ class Sequence {
   private fill(text: string): string {
     const { state } = this.runner.context;
     return text.replace(/\{\{(key|seq|address):([^}]+)\}\}/g, (_, kind: string, name: string) => {
-      const value = kind === 'key'
-        ? state.keys[name]
-        : kind === 'seq'
-          ? this.created.get(name)?.key
-          : state.addresses[name];
+      const value =
+        kind === 'key'
+          ? state.keys[name]
+          : kind === 'seq'
+            ? this.created.get(name)?.key
+            : state.addresses[name];
       if (value === undefined) throw new Error(`nothing to fill {{${kind}:${name}}} with`);
       return value;
     });
@@ -128,8 +143,11 @@ class Sequence {
     const spec = step.request;
     const base = spec.from === 'ipv6' ? state.ipv6Url! : state.baseUrl;
     const url = new URL(spec.path, `${base}/`);
-    for (const [name, value] of Object.entries(spec.query ?? {})) url.searchParams.set(name, this.fill(value));
-    const headers = Object.fromEntries(Object.entries(spec.headers).map(([n, v]) => [n, this.fill(v)]));
+    for (const [name, value] of Object.entries(spec.query ?? {}))
+      url.searchParams.set(name, this.fill(value));
+    const headers = Object.fromEntries(
+      Object.entries(spec.headers).map(([n, v]) => [n, this.fill(v)]),
+    );
     let body: string | undefined;
     if (spec.body !== undefined) {
       body = JSON.stringify(spec.body);
@@ -146,7 +164,11 @@ class Sequence {
       ...(localAddress ? { localAddress } : {}),
       ...(agent ? { agent } : {}),
     });
-    const sent = [...this.secrets, ...[...this.created.values()].map((c) => c.key), ...tokensOf(headers)];
+    const sent = [
+      ...this.secrets,
+      ...[...this.created.values()].map((c) => c.key),
+      ...tokensOf(headers),
+    ];
     const checks = checkResponse(step.expect, res, {
       requirement: step.requirement ?? this.scenario.requirement,
       realm: contract.realm,
@@ -154,7 +176,13 @@ class Sequence {
       secrets: sent,
     });
     if (step.expectClientAddress) checks.push(this.addressCheck(step.expectClientAddress, res));
-    this.record(index, 'request', { method: spec.method, url: url.toString(), from: spec.from, headers, body }, res, checks);
+    this.record(
+      index,
+      'request',
+      { method: spec.method, url: url.toString(), from: spec.from, headers, body },
+      res,
+      checks,
+    );
   }
 
   private sourceAddress(source: Source): string | undefined {
@@ -182,7 +210,13 @@ class Sequence {
     }
     return typeof reported === 'string' && normalise(reported) === normalise(expected)
       ? { requirement: 'MGMT-03', ok: true, what: 'clientAddress' }
-      : { requirement: 'MGMT-03', ok: false, what: '/clientAddress', expected, actual: String(reported) };
+      : {
+          requirement: 'MGMT-03',
+          ok: false,
+          what: '/clientAddress',
+          expected,
+          actual: String(reported),
+        };
   }
 
   private async create(index: number, step: CreateStep): Promise<void> {
@@ -194,10 +228,22 @@ class Sequence {
     });
     this.created.set(step.name, made);
     const format = this.runner.context.contract.keyFormat;
-    this.checks.push(format.pattern.test(made.key) && made.key.startsWith(format.livePrefix)
-      ? { requirement: 'MGMT-01', ok: true, what: 'created key shown once in full' }
-      : { requirement: 'MGMT-01', ok: false, what: '/key', expected: 'a live key of the documented shape', actual: redactSecrets(made.key) });
-    this.evidence.push({ step: index, action: 'create', note: `created key ${step.name} (${made.id})` });
+    this.checks.push(
+      format.pattern.test(made.key) && made.key.startsWith(format.livePrefix)
+        ? { requirement: 'MGMT-01', ok: true, what: 'created key shown once in full' }
+        : {
+            requirement: 'MGMT-01',
+            ok: false,
+            what: '/key',
+            expected: 'a live key of the documented shape',
+            actual: redactSecrets(made.key),
+          },
+    );
+    this.evidence.push({
+      step: index,
+      action: 'create',
+      note: `created key ${step.name} (${made.id})`,
+    });
   }
 
   private async revoke(index: number, name: string): Promise<void> {
@@ -218,23 +264,43 @@ class Sequence {
         realm: this.runner.context.contract.realm,
         validator: this.runner.context.validator,
         secrets,
-      }).filter((c) => c.requirement === 'ERR-02' || c.requirement === 'MGMT-01')
+      })
+        .filter((c) => c.requirement === 'ERR-02' || c.requirement === 'MGMT-01')
         .map((c) => ({ ...c, requirement: 'MGMT-01' }));
       this.checks.push(...leaks);
       for (const name of step.names) {
         const made = this.created.get(name)!;
         const listed = keys.find((k) => k.id === made.id);
-        this.checks.push(listed && listed.name.endsWith(` ${name}`)
-          ? { requirement, ok: true, what: `key ${name} listed under its own name` }
-          : { requirement, ok: false, what: `key ${name} in the listing`, expected: `an entry with id ${made.id} named "… ${name}"`, actual: listed ? `named "${listed.name}"` : 'absent' });
+        this.checks.push(
+          listed && listed.name.endsWith(` ${name}`)
+            ? { requirement, ok: true, what: `key ${name} listed under its own name` }
+            : {
+                requirement,
+                ok: false,
+                what: `key ${name} in the listing`,
+                expected: `an entry with id ${made.id} named "… ${name}"`,
+                actual: listed ? `named "${listed.name}"` : 'absent',
+              },
+        );
       }
-      this.record(index, 'list', { method: 'GET', url: `/v1/keys?accountId=${account}`, headers: {} }, res, []);
+      this.record(
+        index,
+        'list',
+        { method: 'GET', url: `/v1/keys?accountId=${account}`, headers: {} },
+        res,
+        [],
+      );
     }
   }
 
   private async management(index: number, step: ManagementStep): Promise<void> {
     const { contract, validator } = this.runner.context;
-    const body = step.body === undefined ? undefined : typeof step.body === 'string' ? step.body : JSON.stringify(step.body);
+    const body =
+      step.body === undefined
+        ? undefined
+        : typeof step.body === 'string'
+          ? step.body
+          : JSON.stringify(step.body);
     const res = await this.api.raw(step.method, step.path, body);
     const checks = checkResponse(step.expect, res, {
       requirement: this.scenario.requirement,
@@ -242,7 +308,13 @@ class Sequence {
       validator,
       secrets: this.secrets,
     });
-    this.record(index, 'management', { method: step.method, url: step.path, headers: {}, ...(body ? { body } : {}) }, res, checks);
+    this.record(
+      index,
+      'management',
+      { method: step.method, url: step.path, headers: {}, ...(body ? { body } : {}) },
+      res,
+      checks,
+    );
   }
 
   private record(
@@ -261,13 +333,17 @@ class Sequence {
       request: {
         method: request.method,
         url: this.redact(request.url),
-        ...(request.from && request.from !== 'default' ? { from: `${request.from} (${this.sourceAddress(request.from as Source) ?? 'system'})` } : {}),
+        ...(request.from && request.from !== 'default'
+          ? { from: `${request.from} (${this.sourceAddress(request.from as Source) ?? 'system'})` }
+          : {}),
         headers: redactHeaders(request.headers),
         ...(request.body ? { body: this.redact(request.body.slice(0, 2000)) } : {}),
       },
       response: {
         status: res.status,
-        headers: redactHeaders(Object.fromEntries(res.rawHeaders.map(([n, v]) => [n.toLowerCase(), v]))),
+        headers: redactHeaders(
+          Object.fromEntries(res.rawHeaders.map(([n, v]) => [n.toLowerCase(), v])),
+        ),
         body: this.redact(res.body.length > 4000 ? `${res.body.slice(0, 4000)}…` : res.body),
         reusedConnection: res.reusedConnection,
       },

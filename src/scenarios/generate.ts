@@ -46,7 +46,11 @@ class Generator {
   }
 
   /** A request to `op` with the given Authorization header (none when undefined). */
-  private request(op: Operation, authorization?: string, extra: Partial<RequestSpec> = {}): RequestSpec {
+  private request(
+    op: Operation,
+    authorization?: string,
+    extra: Partial<RequestSpec> = {},
+  ): RequestSpec {
     let path = op.pathTemplate;
     for (const [name, param] of Object.entries(op.pathParameters)) {
       const value = param.pattern
@@ -65,7 +69,9 @@ class Generator {
     };
   }
 
-  private add(s: Omit<Scenario, 'tags' | 'roles' | 'sources' | 'mutating'> & { extraTags?: string[] }) {
+  private add(
+    s: Omit<Scenario, 'tags' | 'roles' | 'sources' | 'mutating'> & { extraTags?: string[] },
+  ) {
     if (this.ids.has(s.id)) throw new Error(`two scenarios share the id ${s.id}`);
     this.ids.add(s.id);
     const roles = new Set<KeyRole>();
@@ -73,13 +79,24 @@ class Generator {
     for (const step of s.steps) {
       const text = JSON.stringify(step);
       for (const [, role] of text.matchAll(/\{\{key:([^}]+)\}\}/g)) roles.add(role!);
-      if (step.action === 'request' && step.request.from !== 'default') sources.add(step.request.from);
+      if (step.action === 'request' && step.request.from !== 'default')
+        sources.add(step.request.from);
     }
     const mutating = s.steps.some((step) => step.action !== 'request');
-    const tags = [`@${s.family}`, this.profiles.get(s.requirement) ?? '@core', ...(s.extraTags ?? [])];
+    const tags = [
+      `@${s.family}`,
+      this.profiles.get(s.requirement) ?? '@core',
+      ...(s.extraTags ?? []),
+    ];
     if (mutating) tags.push('@mutating');
     const { extraTags: _, ...rest } = s;
-    this.scenarios.push({ ...rest, tags: [...new Set(tags)], roles: [...roles], sources: [...sources], mutating });
+    this.scenarios.push({
+      ...rest,
+      tags: [...new Set(tags)],
+      roles: [...roles],
+      sources: [...sources],
+      mutating,
+    });
   }
 
   private single(
@@ -126,101 +143,322 @@ class Generator {
     const key = `{{key:valid.${this.planFor(op)}}}`;
     const live = this.contract.keyFormat.livePrefix;
     const test = this.contract.keyFormat.testPrefix;
-    const c = (slug: string, title: string, req: string, request: RequestSpec, expect: Expectation) =>
-      this.single('credentials', op, slug, title, req, request, expect, ['@credentials']);
+    const c = (
+      slug: string,
+      title: string,
+      req: string,
+      request: RequestSpec,
+      expect: Expectation,
+    ) => this.single('credentials', op, slug, title, req, request, expect, ['@credentials']);
 
     for (const plan of op.plans) {
-      c(`valid-${plan}`, `valid ${plan} key is accepted`, 'CRED-01', this.request(op, `Bearer {{key:valid.${plan}}}`), this.ok(op));
+      c(
+        `valid-${plan}`,
+        `valid ${plan} key is accepted`,
+        'CRED-01',
+        this.request(op, `Bearer {{key:valid.${plan}}}`),
+        this.ok(op),
+      );
     }
-    c('missing-key', 'missing key is refused', 'CRED-02', this.request(op), this.refused('missing_api_key', false));
-    c('empty-header', 'empty Authorization header is refused', 'CRED-02', this.request(op, ''), this.refused('missing_api_key', false));
+    c(
+      'missing-key',
+      'missing key is refused',
+      'CRED-02',
+      this.request(op),
+      this.refused('missing_api_key', false),
+    );
+    c(
+      'empty-header',
+      'empty Authorization header is refused',
+      'CRED-02',
+      this.request(op, ''),
+      this.refused('missing_api_key', false),
+    );
     for (const bad of malformedCredentials(this.faker, this.contract.keyFormat)) {
-      c(`malformed.${bad.slug}`, bad.title, 'CRED-03', this.request(op, bad.header), this.refused('malformed_api_key', true));
+      c(
+        `malformed.${bad.slug}`,
+        bad.title,
+        'CRED-03',
+        this.request(op, bad.header),
+        this.refused('malformed_api_key', true),
+      );
     }
     const body = () => fakeBody(this.faker, this.contract.keyFormat.bodyMinLength + 8);
-    c('unknown-key', 'well-formed unknown key is refused', 'CRED-04', this.request(op, `Bearer ${live}${body()}`), this.refused('invalid_api_key', true));
+    c(
+      'unknown-key',
+      'well-formed unknown key is refused',
+      'CRED-04',
+      this.request(op, `Bearer ${live}${body()}`),
+      this.refused('invalid_api_key', true),
+    );
     // Both ends of the documented length are well-formed, whatever length the server issues.
     const { bodyMinLength, bodyMaxLength } = this.contract.keyFormat;
-    for (const [end, length] of [['minimum', bodyMinLength], ['maximum', bodyMaxLength]] as const) {
-      c(`unknown-key-${end}-length`, `unknown key of ${end} length is refused as unknown`, 'CRED-04',
-        this.request(op, `Bearer ${live}${fakeBody(this.faker, length)}`), this.refused('invalid_api_key', true));
+    for (const [end, length] of [
+      ['minimum', bodyMinLength],
+      ['maximum', bodyMaxLength],
+    ] as const) {
+      c(
+        `unknown-key-${end}-length`,
+        `unknown key of ${end} length is refused as unknown`,
+        'CRED-04',
+        this.request(op, `Bearer ${live}${fakeBody(this.faker, length)}`),
+        this.refused('invalid_api_key', true),
+      );
     }
-    c('test-key', 'test key is refused', 'CRED-05', this.request(op, `Bearer ${test}${body()}`), this.refused('test_key_not_supported', true));
-    c('lowercase-scheme', 'lower-case "bearer" is accepted', 'CRED-06', this.request(op, `bearer ${key}`), this.ok(op));
-    c('uppercase-scheme', 'upper-case "BEARER" is accepted', 'CRED-06', this.request(op, `BEARER ${key}`), this.ok(op));
-    c('query-api-key', 'key in the api_key query parameter is not accepted', 'CRED-07',
-      this.request(op, undefined, { query: { api_key: key } }), this.refused('missing_api_key', false));
-    c('query-access-token', 'key in the access_token query parameter is not accepted', 'CRED-07',
-      this.request(op, undefined, { query: { access_token: key } }), this.refused('missing_api_key', false));
+    c(
+      'test-key',
+      'test key is refused',
+      'CRED-05',
+      this.request(op, `Bearer ${test}${body()}`),
+      this.refused('test_key_not_supported', true),
+    );
+    c(
+      'lowercase-scheme',
+      'lower-case "bearer" is accepted',
+      'CRED-06',
+      this.request(op, `bearer ${key}`),
+      this.ok(op),
+    );
+    c(
+      'uppercase-scheme',
+      'upper-case "BEARER" is accepted',
+      'CRED-06',
+      this.request(op, `BEARER ${key}`),
+      this.ok(op),
+    );
+    c(
+      'query-api-key',
+      'key in the api_key query parameter is not accepted',
+      'CRED-07',
+      this.request(op, undefined, { query: { api_key: key } }),
+      this.refused('missing_api_key', false),
+    );
+    c(
+      'query-access-token',
+      'key in the access_token query parameter is not accepted',
+      'CRED-07',
+      this.request(op, undefined, { query: { access_token: key } }),
+      this.refused('missing_api_key', false),
+    );
     // "or any parameter": the names other APIs use for keys.
-    c('query-other-names', 'key in the key, token or apikey parameter is not accepted', 'CRED-07',
-      this.request(op, undefined, { query: { key, token: key, apikey: key } }), this.refused('missing_api_key', false));
-    c('header-and-query', 'key sent in header and query at once is a bad request', 'CRED-08',
-      this.request(op, `Bearer ${key}`, { query: { access_token: key } }), { status: 400, code: 'invalid_request' });
-    this.single('lifecycle', op, 'revoked-key', 'revoked key is refused', 'LIFE-01',
-      this.request(op, 'Bearer {{key:revoked}}'), this.refused('revoked_api_key', true), ['@revocation']);
+    c(
+      'query-other-names',
+      'key in the key, token or apikey parameter is not accepted',
+      'CRED-07',
+      this.request(op, undefined, { query: { key, token: key, apikey: key } }),
+      this.refused('missing_api_key', false),
+    );
+    c(
+      'header-and-query',
+      'key sent in header and query at once is a bad request',
+      'CRED-08',
+      this.request(op, `Bearer ${key}`, { query: { access_token: key } }),
+      { status: 400, code: 'invalid_request' },
+    );
+    this.single(
+      'lifecycle',
+      op,
+      'revoked-key',
+      'revoked key is refused',
+      'LIFE-01',
+      this.request(op, 'Bearer {{key:revoked}}'),
+      this.refused('revoked_api_key', true),
+      ['@revocation'],
+    );
   }
 
   plans(op: Operation) {
     for (const plan of this.contract.plans.filter((p) => !op.plans.includes(p))) {
-      this.single('plans', op, `outside-${plan}`, `${plan} key is refused: not in its plan`, 'PLAN-01',
-        this.request(op, `Bearer {{key:valid.${plan}}}`), this.refused('plan_restricted', true));
+      this.single(
+        'plans',
+        op,
+        `outside-${plan}`,
+        `${plan} key is refused: not in its plan`,
+        'PLAN-01',
+        this.request(op, `Bearer {{key:valid.${plan}}}`),
+        this.refused('plan_restricted', true),
+      );
     }
   }
 
   addresses(op: Operation) {
-    const ip = (slug: string, title: string, req: string, role: string, from: Source, allowed: boolean, extra = {}) =>
-      this.single('ip', op, slug, title, req, this.request(op, `Bearer {{key:${role}}}`, { from, ...extra }),
-        allowed ? this.ok(op) : this.refused('ip_not_allowed', true));
-    ip('ip-allowed', 'allowlisted key works from its address', 'IP-01', 'ip.allowed', 'allowed', true);
-    ip('ip-other-source', 'allowlisted key is refused from another address', 'IP-01', 'ip.allowed', 'other', false);
-    ip('ip-elsewhere', 'key allowlisted elsewhere is refused', 'IP-01', 'ip.elsewhere', 'default', false);
+    const ip = (
+      slug: string,
+      title: string,
+      req: string,
+      role: string,
+      from: Source,
+      allowed: boolean,
+      extra = {},
+    ) =>
+      this.single(
+        'ip',
+        op,
+        slug,
+        title,
+        req,
+        this.request(op, `Bearer {{key:${role}}}`, { from, ...extra }),
+        allowed ? this.ok(op) : this.refused('ip_not_allowed', true),
+      );
+    ip(
+      'ip-allowed',
+      'allowlisted key works from its address',
+      'IP-01',
+      'ip.allowed',
+      'allowed',
+      true,
+    );
+    ip(
+      'ip-other-source',
+      'allowlisted key is refused from another address',
+      'IP-01',
+      'ip.allowed',
+      'other',
+      false,
+    );
+    ip(
+      'ip-elsewhere',
+      'key allowlisted elsewhere is refused',
+      'IP-01',
+      'ip.elsewhere',
+      'default',
+      false,
+    );
     ip('ipv6-allowed', 'IPv6 allowlist entry admits its address', 'IP-02', 'ip.v6', 'ipv6', true);
-    ip('ipv6-other-source', 'IPv6-only key is refused over IPv4', 'IP-02', 'ip.v6', 'default', false);
-    ip('cidr-inside', 'CIDR allowlist admits an address inside', 'IP-03', 'ip.cidr', 'cidr-inside', true);
-    ip('cidr-outside', 'CIDR allowlist refuses an address outside', 'IP-03', 'ip.cidr', 'other', false);
-    ip('cidr-elsewhere', 'key allowlisted to a range elsewhere is refused', 'IP-03', 'ip.cidr.elsewhere', 'default', false);
+    ip(
+      'ipv6-other-source',
+      'IPv6-only key is refused over IPv4',
+      'IP-02',
+      'ip.v6',
+      'default',
+      false,
+    );
+    ip(
+      'cidr-inside',
+      'CIDR allowlist admits an address inside',
+      'IP-03',
+      'ip.cidr',
+      'cidr-inside',
+      true,
+    );
+    ip(
+      'cidr-outside',
+      'CIDR allowlist refuses an address outside',
+      'IP-03',
+      'ip.cidr',
+      'other',
+      false,
+    );
+    ip(
+      'cidr-elsewhere',
+      'key allowlisted to a range elsewhere is refused',
+      'IP-03',
+      'ip.cidr.elsewhere',
+      'default',
+      false,
+    );
     const forwarded = { 'x-forwarded-for': '{{address:elsewhere}}' };
     const withHeader = (from: Source) => ({
       from,
       headers: { authorization: 'Bearer {{key:ip.elsewhere}}', ...forwarded },
     });
-    ip('forwarded-spoofed', 'spoofed X-Forwarded-For does not pass the allowlist', 'IP-04', 'ip.elsewhere', 'default',
-      false, withHeader('default'));
-    ip('forwarded-trusted-proxy', 'X-Forwarded-For from a trusted proxy is believed', 'IP-04', 'ip.elsewhere',
-      'trusted-proxy', true, withHeader('trusted-proxy'));
+    ip(
+      'forwarded-spoofed',
+      'spoofed X-Forwarded-For does not pass the allowlist',
+      'IP-04',
+      'ip.elsewhere',
+      'default',
+      false,
+      withHeader('default'),
+    );
+    ip(
+      'forwarded-trusted-proxy',
+      'X-Forwarded-For from a trusted proxy is believed',
+      'IP-04',
+      'ip.elsewhere',
+      'trusted-proxy',
+      true,
+      withHeader('trusted-proxy'),
+    );
   }
 
   precedence(ops: Operation[]) {
     const [cheapest] = this.contract.plans;
     const restricted = ops.filter((op) => !op.plans.includes(cheapest!));
     for (const op of restricted) {
-      this.single('precedence', op, 'revoked-before-address-and-plan', 'revoked key is refused before address and plan',
-        'ORDER-01', this.request(op, 'Bearer {{key:revoked.restricted}}'), this.refused('revoked_api_key', true));
-      this.single('precedence', op, 'address-before-plan', 'refused address is reported before plan', 'ORDER-02',
-        this.request(op, 'Bearer {{key:ip.elsewhere.cheapest}}'), this.refused('ip_not_allowed', true));
+      this.single(
+        'precedence',
+        op,
+        'revoked-before-address-and-plan',
+        'revoked key is refused before address and plan',
+        'ORDER-01',
+        this.request(op, 'Bearer {{key:revoked.restricted}}'),
+        this.refused('revoked_api_key', true),
+      );
+      this.single(
+        'precedence',
+        op,
+        'address-before-plan',
+        'refused address is reported before plan',
+        'ORDER-02',
+        this.request(op, 'Bearer {{key:ip.elsewhere.cheapest}}'),
+        this.refused('ip_not_allowed', true),
+      );
     }
-    const unknown = `/v1/${this.faker.word.noun()}-${this.faker.string.alphanumeric({ length: 6, casing: 'lower' })}`;
-    const route = { operationId: null, method: 'GET', path: unknown, headers: {}, from: 'default' as Source };
+    const suffix = this.faker.string.alphanumeric({ length: 6, casing: 'lower' });
+    const unknown = `/v1/${this.faker.word.noun()}-${suffix}`;
+    const route = {
+      operationId: null,
+      method: 'GET',
+      path: unknown,
+      headers: {},
+      from: 'default' as Source,
+    };
     const any = (slug: string, title: string, request: RequestSpec, expect: Expectation) =>
       this.single('precedence', null, slug, title, 'ORDER-03', request, expect);
-    any('unknown-route-missing-key', 'unknown path without a key gets 401, not 404', route, this.refused('missing_api_key', false));
-    any('unknown-route-malformed-key', 'unknown path with a malformed key gets 401', { ...route, headers: { authorization: 'Bearer nope' } },
-      this.refused('malformed_api_key', true));
-    any('unknown-route-unknown-key', 'unknown path with an unknown key gets 401', {
-      ...route,
-      headers: { authorization: `Bearer ${this.contract.keyFormat.livePrefix}${fakeBody(this.faker, 40)}` },
-    }, this.refused('invalid_api_key', true));
+    any(
+      'unknown-route-missing-key',
+      'unknown path without a key gets 401, not 404',
+      route,
+      this.refused('missing_api_key', false),
+    );
+    any(
+      'unknown-route-malformed-key',
+      'unknown path with a malformed key gets 401',
+      { ...route, headers: { authorization: 'Bearer nope' } },
+      this.refused('malformed_api_key', true),
+    );
+    any(
+      'unknown-route-unknown-key',
+      'unknown path with an unknown key gets 401',
+      {
+        ...route,
+        headers: {
+          authorization: `Bearer ${this.contract.keyFormat.livePrefix}${fakeBody(this.faker, 40)}`,
+        },
+      },
+      this.refused('invalid_api_key', true),
+    );
     const known = ops[0]!;
-    any('unknown-method-missing-key', 'unsupported method without a key gets 401', {
-      ...this.request(known),
-      operationId: null,
-      method: known.method === 'DELETE' ? 'PATCH' : 'DELETE',
-    }, this.refused('missing_api_key', false));
-    any('unknown-route-valid-key', 'unknown path with a valid key gets 404', {
-      ...route,
-      headers: { authorization: 'Bearer {{key:valid.enterprise}}' },
-    }, { status: 404, code: 'not_found' });
+    any(
+      'unknown-method-missing-key',
+      'unsupported method without a key gets 401',
+      {
+        ...this.request(known),
+        operationId: null,
+        method: known.method === 'DELETE' ? 'PATCH' : 'DELETE',
+      },
+      this.refused('missing_api_key', false),
+    );
+    any(
+      'unknown-route-valid-key',
+      'unknown path with a valid key gets 404',
+      {
+        ...route,
+        headers: { authorization: 'Bearer {{key:valid.enterprise}}' },
+      },
+      { status: 404, code: 'not_found' },
+    );
   }
 
   lifecycle(ops: Operation[]) {
@@ -237,25 +475,95 @@ class Generator {
       request: this.request(op, `Bearer {{seq:${name}}}`, connection ? { connection } : {}),
       expect: this.refused('revoked_api_key', true),
     });
-    const create = (name: string, account = 'main'): Step => ({ action: 'create', name, plan: top, account });
+    const create = (name: string, account = 'main'): Step => ({
+      action: 'create',
+      name,
+      plan: top,
+      account,
+    });
     const revoke = (name: string): Step => ({ action: 'revoke', name });
     const seq = (id: string, title: string, requirement: string, tags: string[], steps: Step[]) =>
-      this.add({ id: `sequence.${id}`, title, requirement, family: 'lifecycle', extraTags: tags, steps });
+      this.add({
+        id: `sequence.${id}`,
+        title,
+        requirement,
+        family: 'lifecycle',
+        extraTags: tags,
+        steps,
+      });
 
-    seq('revocation-next-request', 'revoked key is refused on the very next request', 'LIFE-02', ['@revocation'],
-      [create('key'), call('key'), revoke('key'), refusedCall('key')]);
-    seq('revocation-keep-alive', 'revoked key is refused on a connection opened before', 'LIFE-02', ['@revocation'],
-      [create('key'), call('key', 'kept'), call('key', 'kept'), revoke('key'), refusedCall('key', 'kept')]);
-    seq('revocation-every-connection', 'revoked key is refused on every open connection', 'LIFE-02', ['@revocation'],
-      [create('key'), call('key', 'a'), call('key', 'b'), call('key', 'c'), revoke('key'),
-        refusedCall('key', 'c'), refusedCall('key', 'b'), refusedCall('key', 'a')]);
-    seq('rotation', 'rotation keeps both keys working until the old is revoked', 'LIFE-03', ['@rotation'],
-      [create('old'), call('old', 'app'), create('new'), call('new', 'app'), call('old', 'app'),
-        call('new', 'app'), revoke('old'), refusedCall('old', 'app'), call('new', 'app')]);
-    seq('independence', "revoking one key leaves the account's others working", 'LIFE-04', ['@independence'],
-      [create('web'), create('batch'), create('mobile'), call('web'), call('batch'), call('mobile'),
-        revoke('batch'), call('web'), refusedCall('batch'), call('mobile'),
-        { action: 'list', names: ['web', 'batch', 'mobile'], requirement: 'LIFE-04' }]);
+    seq(
+      'revocation-next-request',
+      'revoked key is refused on the very next request',
+      'LIFE-02',
+      ['@revocation'],
+      [create('key'), call('key'), revoke('key'), refusedCall('key')],
+    );
+    seq(
+      'revocation-keep-alive',
+      'revoked key is refused on a connection opened before',
+      'LIFE-02',
+      ['@revocation'],
+      [
+        create('key'),
+        call('key', 'kept'),
+        call('key', 'kept'),
+        revoke('key'),
+        refusedCall('key', 'kept'),
+      ],
+    );
+    seq(
+      'revocation-every-connection',
+      'revoked key is refused on every open connection',
+      'LIFE-02',
+      ['@revocation'],
+      [
+        create('key'),
+        call('key', 'a'),
+        call('key', 'b'),
+        call('key', 'c'),
+        revoke('key'),
+        refusedCall('key', 'c'),
+        refusedCall('key', 'b'),
+        refusedCall('key', 'a'),
+      ],
+    );
+    seq(
+      'rotation',
+      'rotation keeps both keys working until the old is revoked',
+      'LIFE-03',
+      ['@rotation'],
+      [
+        create('old'),
+        call('old', 'app'),
+        create('new'),
+        call('new', 'app'),
+        call('old', 'app'),
+        call('new', 'app'),
+        revoke('old'),
+        refusedCall('old', 'app'),
+        call('new', 'app'),
+      ],
+    );
+    seq(
+      'independence',
+      "revoking one key leaves the account's others working",
+      'LIFE-04',
+      ['@independence'],
+      [
+        create('web'),
+        create('batch'),
+        create('mobile'),
+        call('web'),
+        call('batch'),
+        call('mobile'),
+        revoke('batch'),
+        call('web'),
+        refusedCall('batch'),
+        call('mobile'),
+        { action: 'list', names: ['web', 'batch', 'mobile'], requirement: 'LIFE-04' },
+      ],
+    );
   }
 
   management(ops: Operation[]) {
@@ -266,12 +574,14 @@ class Generator {
         title: 'introspection reports the key, plan and address',
         requirement: 'MGMT-03',
         family: 'management',
-        steps: [{
-          action: 'request',
-          request: this.request(whoami, 'Bearer {{key:ip.allowed}}', { from: 'allowed' }),
-          expect: this.ok(whoami),
-          expectClientAddress: 'allowed',
-        }],
+        steps: [
+          {
+            action: 'request',
+            request: this.request(whoami, 'Bearer {{key:ip.allowed}}', { from: 'allowed' }),
+            expect: this.ok(whoami),
+            expectClientAddress: 'allowed',
+          },
+        ],
       });
     }
     this.add({
@@ -279,33 +589,59 @@ class Generator {
       title: 'key list never shows a secret',
       requirement: 'MGMT-01',
       family: 'management',
-      steps: [{ action: 'create', name: 'listed', plan: this.contract.plans[0]!, account: 'main' },
-        { action: 'list', names: ['listed'] }],
+      steps: [
+        { action: 'create', name: 'listed', plan: this.contract.plans[0]!, account: 'main' },
+        { action: 'list', names: ['listed'] },
+      ],
     });
-    const bad = (slug: string, title: string, body: unknown, method = 'POST', path = '/v1/keys', status = 400) =>
+    const bad = (
+      slug: string,
+      title: string,
+      body: unknown,
+      method = 'POST',
+      path = '/v1/keys',
+      status = 400,
+    ) =>
       this.add({
         id: `management.${slug}`,
         title,
         requirement: 'MGMT-02',
         family: 'management',
-        steps: [{
-          action: 'management',
-          method,
-          path,
-          body,
-          expect: { status, code: status === 404 ? 'key_not_found' : 'invalid_request' },
-        }],
+        steps: [
+          {
+            action: 'management',
+            method,
+            path,
+            body,
+            expect: { status, code: status === 404 ? 'key_not_found' : 'invalid_request' },
+          },
+        ],
       });
     const plan = this.contract.plans[0]!;
     bad('empty-name', 'key with an empty name is refused', { name: '', plan });
     bad('overlong-name', 'key with an overlong name is refused', { name: 'n'.repeat(101), plan });
-    bad('unknown-plan', 'key with an unknown plan is refused', { name: 'cci-conformance bad plan', plan: 'platinum' });
-    bad('invalid-cidr', 'key with an invalid CIDR range is refused',
-      { name: 'cci-conformance bad cidr', plan, allowedIps: ['198.51.100.0/33'] });
-    bad('invalid-address', 'key with an invalid address is refused',
-      { name: 'cci-conformance bad address', plan, allowedIps: ['203.0.113.300'] });
+    bad('unknown-plan', 'key with an unknown plan is refused', {
+      name: 'cci-conformance bad plan',
+      plan: 'platinum',
+    });
+    bad('invalid-cidr', 'key with an invalid CIDR range is refused', {
+      name: 'cci-conformance bad cidr',
+      plan,
+      allowedIps: ['198.51.100.0/33'],
+    });
+    bad('invalid-address', 'key with an invalid address is refused', {
+      name: 'cci-conformance bad address',
+      plan,
+      allowedIps: ['203.0.113.300'],
+    });
     bad('malformed-json', 'malformed JSON body is refused', '{"name": "cci-conformance", "plan":');
-    bad('unknown-key-id', 'revoking an unknown key id gets 404', undefined, 'DELETE',
-      `/v1/keys/key_${this.faker.string.alphanumeric(16)}`, 404);
+    bad(
+      'unknown-key-id',
+      'revoking an unknown key id gets 404',
+      undefined,
+      'DELETE',
+      `/v1/keys/key_${this.faker.string.alphanumeric(16)}`,
+      404,
+    );
   }
 }

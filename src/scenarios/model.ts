@@ -125,4 +125,11 @@ export interface Scenario {
 
 export type Family = 'credentials' | 'plans' | 'ip' | 'precedence' | 'lifecycle' | 'management';
 
-export const FAMILIES: Family[] = ['credentials', 'plans', 'ip', 'precedence', 'lifecycle', 'management'];
+export const FAMILIES: Family[] = [
+  'credentials',
+  'plans',
+  'ip',
+  'precedence',
+  'lifecycle',
+  'management',
+];

@@ -28,18 +28,66 @@ export function malformedCredentials(faker: Faker, format: KeyFormat): Malformed
       title: 'Basic credentials are refused',
       header: `Basic ${Buffer.from(`${live}${body()}:`).toString('base64')}`,
     },
-    { slug: 'token-scheme', title: 'a key under the Token scheme is refused', header: `Token {{key:valid.enterprise}}` },
-    { slug: 'key-without-scheme', title: 'a key without a scheme is refused', header: '{{key:valid.enterprise}}' },
-    { slug: 'unknown-prefix', title: 'a key with an unknown cci_ prefix is refused', header: `Bearer cci_prod_${body()}` },
-    { slug: 'foreign-prefix', title: 'a key with a foreign prefix is refused', header: `Bearer sk_live_${body()}` },
+    {
+      slug: 'token-scheme',
+      title: 'a key under the Token scheme is refused',
+      header: `Token {{key:valid.enterprise}}`,
+    },
+    {
+      slug: 'key-without-scheme',
+      title: 'a key without a scheme is refused',
+      header: '{{key:valid.enterprise}}',
+    },
+    {
+      slug: 'unknown-prefix',
+      title: 'a key with an unknown cci_ prefix is refused',
+      header: `Bearer cci_prod_${body()}`,
+    },
+    {
+      slug: 'foreign-prefix',
+      title: 'a key with a foreign prefix is refused',
+      header: `Bearer sk_live_${body()}`,
+    },
     { slug: 'prefix-only', title: 'the prefix alone is refused', header: `Bearer ${live}` },
-    { slug: 'truncated', title: 'a truncated key is refused', header: `Bearer ${live}${body(format.bodyMinLength - 1)}` },
-    { slug: 'overlong', title: 'a key one character too long is refused', header: `Bearer ${live}${body(format.bodyMaxLength + 1)}` },
-    { slug: 'several-kilobytes', title: 'a key of several kilobytes is refused', header: `Bearer ${live}${body(6000)}` },
-    { slug: 'illegal-characters', title: 'a key with illegal characters is refused', header: `Bearer ${live}${body(half)}$%*!${body(half)}` },
-    { slug: 'non-ascii', title: 'a key with non-ASCII characters is refused', header: `Bearer ${live}${body(half)}é${body(half)}` },
-    { slug: 'space-inside', title: 'a key with a space inside is refused', header: `Bearer ${live}${body(half)} ${body(half + 8)}` },
-    { slug: 'tab-inside', title: 'a key with a tab inside is refused', header: `Bearer ${live}${body(half)}\t${body(half + 8)}` },
-    { slug: 'two-keys', title: 'two keys in one header are refused', header: `Bearer {{key:valid.enterprise}}, Bearer {{key:valid.starter}}` },
+    {
+      slug: 'truncated',
+      title: 'a truncated key is refused',
+      header: `Bearer ${live}${body(format.bodyMinLength - 1)}`,
+    },
+    {
+      slug: 'overlong',
+      title: 'a key one character too long is refused',
+      header: `Bearer ${live}${body(format.bodyMaxLength + 1)}`,
+    },
+    {
+      slug: 'several-kilobytes',
+      title: 'a key of several kilobytes is refused',
+      header: `Bearer ${live}${body(6000)}`,
+    },
+    {
+      slug: 'illegal-characters',
+      title: 'a key with illegal characters is refused',
+      header: `Bearer ${live}${body(half)}$%*!${body(half)}`,
+    },
+    {
+      slug: 'non-ascii',
+      title: 'a key with non-ASCII characters is refused',
+      header: `Bearer ${live}${body(half)}é${body(half)}`,
+    },
+    {
+      slug: 'space-inside',
+      title: 'a key with a space inside is refused',
+      header: `Bearer ${live}${body(half)} ${body(half + 8)}`,
+    },
+    {
+      slug: 'tab-inside',
+      title: 'a key with a tab inside is refused',
+      header: `Bearer ${live}${body(half)}\t${body(half + 8)}`,
+    },
+    {
+      slug: 'two-keys',
+      title: 'two keys in one header are refused',
+      header: `Bearer {{key:valid.enterprise}}, Bearer {{key:valid.starter}}`,
+    },
   ];
 }

@@ -38,11 +38,15 @@ const SHARED = {
 };
 
 /** On loopback every source is a real local address. */
-export function loopbackPlan(ipv6Url: string | undefined, trustedProxy: string | undefined): AddressPlan {
+export function loopbackPlan(
+  ipv6Url: string | undefined,
+  trustedProxy: string | undefined,
+): AddressPlan {
   const missingSources: AddressPlan['missingSources'] = {};
   if (!ipv6Url) missingSources.ipv6 = 'the target does not answer on IPv6 loopback ([::1])';
   if (!trustedProxy) {
-    missingSources['trusted-proxy'] = "the target's trusted proxy is not known (pass --trusted-proxy)";
+    missingSources['trusted-proxy'] =
+      "the target's trusted proxy is not known (pass --trusted-proxy)";
   }
   return {
     sources: {
@@ -60,7 +64,9 @@ export function loopbackPlan(ipv6Url: string | undefined, trustedProxy: string |
       'ip.cidr': [LOOPBACK.cidr],
       ...(ipv6Url ? { 'ip.v6': [LOOPBACK.ipv6] } : {}),
     },
-    missingAllowlists: ipv6Url ? {} : { 'ip.v6': 'the target does not answer on IPv6 loopback ([::1])' },
+    missingAllowlists: ipv6Url
+      ? {}
+      : { 'ip.v6': 'the target does not answer on IPv6 loopback ([::1])' },
   };
 }
 
@@ -85,9 +91,11 @@ export function remotePlan(observed: string | undefined): AddressPlan {
     };
   }
   const bits = isIP(observed) === 6 ? 64 : 24;
-  const range = `${ipaddr.parse(observed).kind() === 'ipv6'
-    ? ipaddr.IPv6.networkAddressFromCIDR(`${observed}/${bits}`).toString()
-    : ipaddr.IPv4.networkAddressFromCIDR(`${observed}/${bits}`).toString()}/${bits}`;
+  const range = `${
+    ipaddr.parse(observed).kind() === 'ipv6'
+      ? ipaddr.IPv6.networkAddressFromCIDR(`${observed}/${bits}`).toString()
+      : ipaddr.IPv4.networkAddressFromCIDR(`${observed}/${bits}`).toString()
+  }/${bits}`;
   return {
     sources: { default: null, allowed: null, 'cidr-inside': null },
     missingSources,

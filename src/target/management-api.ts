@@ -60,15 +60,28 @@ export class ManagementApi {
     const res = await this.raw('POST', '/v1/keys', JSON.stringify(input));
     const body = parse(res);
     if (res.status !== 201 || typeof body?.key !== 'string' || typeof body.id !== 'string') {
-      throw new ManagementError('create key', res, `expected 201 with id and key, got ${res.status} ${res.body.slice(0, 300)}`);
+      throw new ManagementError(
+        'create key',
+        res,
+        `expected 201 with id and key, got ${res.status} ${res.body.slice(0, 300)}`,
+      );
     }
-    return { id: body.id, key: body.key, name: String(body.name), accountId: String(body.accountId) };
+    return {
+      id: body.id,
+      key: body.key,
+      name: String(body.name),
+      accountId: String(body.accountId),
+    };
   }
 
   async revoke(id: string): Promise<void> {
     const res = await this.raw('DELETE', `/v1/keys/${encodeURIComponent(id)}`);
     if (res.status !== 204 && res.status !== 200) {
-      throw new ManagementError('revoke key', res, `expected 204, got ${res.status} ${res.body.slice(0, 300)}`);
+      throw new ManagementError(
+        'revoke key',
+        res,
+        `expected 204, got ${res.status} ${res.body.slice(0, 300)}`,
+      );
     }
   }
 
@@ -77,7 +90,11 @@ export class ManagementApi {
     const res = await this.raw('GET', `/v1/keys${query}`);
     const body = parse(res);
     if (res.status !== 200 || !Array.isArray(body?.keys)) {
-      throw new ManagementError('list keys', res, `expected 200 with keys, got ${res.status} ${res.body.slice(0, 300)}`);
+      throw new ManagementError(
+        'list keys',
+        res,
+        `expected 200 with keys, got ${res.status} ${res.body.slice(0, 300)}`,
+      );
     }
     return { res, keys: body.keys as KeyListing[] };
   }

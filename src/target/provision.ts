@@ -37,13 +37,16 @@ export interface Provisioned {
   created: string[];
 }
 
-/** The environment variable that carries a static key for `role`: valid.starter → CCI_KEY_VALID_STARTER. */
+/** The variable that carries a static key for `role`: valid.starter → CCI_KEY_VALID_STARTER. */
 export function staticKeyVariable(role: string): string {
   return `CCI_KEY_${role.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
 /** Keys handed in for read-only runs: a JSON file of role → key, then CCI_KEY_* variables. */
-export function readStaticKeys(contract: Contract, file: string | undefined): Record<string, string> {
+export function readStaticKeys(
+  contract: Contract,
+  file: string | undefined,
+): Record<string, string> {
   const keys: Record<string, string> = {};
   if (file) {
     let parsed: unknown;
@@ -56,7 +59,8 @@ export function readStaticKeys(contract: Contract, file: string | undefined): Re
       throw new Error(`--keys-file ${file}: expected a JSON object of role → key`);
     }
     for (const [role, key] of Object.entries(parsed)) {
-      if (typeof key !== 'string') throw new Error(`--keys-file ${file}: the key for ${role} is not a string`);
+      if (typeof key !== 'string')
+        throw new Error(`--keys-file ${file}: the key for ${role} is not a string`);
       keys[role] = key;
     }
   }
@@ -66,7 +70,10 @@ export function readStaticKeys(contract: Contract, file: string | undefined): Re
   }
   const unknown = Object.keys(keys).filter((role) => !(role in roleSpecs(contract)));
   if (unknown.length > 0) {
-    throw new Error(`unknown key roles: ${unknown.join(', ')}; known: ${Object.keys(roleSpecs(contract)).join(', ')}`);
+    throw new Error(
+      `unknown key roles: ${unknown.join(', ')}; ` +
+        `known: ${Object.keys(roleSpecs(contract)).join(', ')}`,
+    );
   }
   return keys;
 }
@@ -86,26 +93,28 @@ export async function provisionKeys(
   const keys: Record<string, string> = {};
   const missing: Record<string, string> = {};
   const entries = Object.entries(roleSpecs(contract)).filter(([role]) => !skip.includes(role));
-  await Promise.all(entries.map(async ([role, spec]) => {
-    let allowedIps: string[] = [];
-    if (spec.allowlist) {
-      const list = plan.allowlists[spec.allowlist];
-      if (!list) {
-        missing[role] = plan.missingAllowlists[spec.allowlist] ?? 'no allowlist for this target';
-        return;
+  await Promise.all(
+    entries.map(async ([role, spec]) => {
+      let allowedIps: string[] = [];
+      if (spec.allowlist) {
+        const list = plan.allowlists[spec.allowlist];
+        if (!list) {
+          missing[role] = plan.missingAllowlists[spec.allowlist] ?? 'no allowlist for this target';
+          return;
+        }
+        allowedIps = list;
       }
-      allowedIps = list;
-    }
-    const created = await api.create({
-      name: `cci-conformance ${runId} ${role}`,
-      plan: spec.plan,
-      accountId: runAccount(runId),
-      allowedIps,
-    });
-    onCreated(created.id);
-    if (spec.revoked) await api.revoke(created.id);
-    keys[role] = created.key;
-  }));
+      const created = await api.create({
+        name: `cci-conformance ${runId} ${role}`,
+        plan: spec.plan,
+        accountId: runAccount(runId),
+        allowedIps,
+      });
+      onCreated(created.id);
+      if (spec.revoked) await api.revoke(created.id);
+      keys[role] = created.key;
+    }),
+  );
   return { keys, missing };
 }
 
@@ -115,13 +124,23 @@ export function runAccount(runId: string, suffix = ''): string {
 }
 
 /** The client address the target reports for a key, through the introspection operation. */
-export async function observedAddress(contract: Contract, baseUrl: string, key: string): Promise<string | undefined> {
+export async function observedAddress(
+  contract: Contract,
+  baseUrl: string,
+  key: string,
+): Promise<string | undefined> {
   const op = contract.operations.find((o) => o.operationId === 'getCallerIdentity');
   if (!op) return undefined;
   try {
-    const res = await send({ url: new URL(op.pathTemplate, baseUrl).toString(), method: op.method, headers: { authorization: `Bearer ${key}` } });
+    const res = await send({
+      url: new URL(op.pathTemplate, baseUrl).toString(),
+      method: op.method,
+      headers: { authorization: `Bearer ${key}` },
+    });
     const body = JSON.parse(res.body) as { clientAddress?: unknown };
-    return res.status === 200 && typeof body.clientAddress === 'string' ? body.clientAddress : undefined;
+    return res.status === 200 && typeof body.clientAddress === 'string'
+      ? body.clientAddress
+      : undefined;
   } catch {
     return undefined;
   }

@@ -37,7 +37,9 @@ export function publishRunState(state: RunState): void {
 export function readRunState(): RunState {
   const text = process.env[VARIABLE];
   if (!text) {
-    throw new Error('no run state: run the suite with `npm run conformance` or `npx playwright test`');
+    throw new Error(
+      'no run state: run the suite with `npm run conformance` or `npx playwright test`',
+    );
   }
   return JSON.parse(text) as RunState;
 }

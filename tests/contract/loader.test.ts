@@ -16,13 +16,16 @@ function changed(edit: (doc: any) => void): string {
 }
 
 function rejects(text: string, code: string, where: RegExp, problem: RegExp) {
-  assert.throws(() => parseContract(text, 'contract.yaml'), (error: unknown) => {
-    assert.ok(error instanceof ContractError, String(error));
-    assert.equal(error.code, code);
-    assert.match(error.where, where);
-    assert.match(error.message, problem);
-    return true;
-  });
+  assert.throws(
+    () => parseContract(text, 'contract.yaml'),
+    (error: unknown) => {
+      assert.ok(error instanceof ContractError, String(error));
+      assert.equal(error.code, code);
+      assert.match(error.where, where);
+      assert.match(error.message, problem);
+      return true;
+    },
+  );
 }
 
 describe('contract loader', () => {
@@ -37,33 +40,61 @@ describe('contract loader', () => {
     assert.ok(secured.length >= 5);
     const cheapest = secured.filter((op) => !op.plans.includes('starter'));
     assert.ok(cheapest.length >= 1, 'an operation outside the cheapest plan');
-    assert.ok(secured.some((op) => op.plans.length === 1 && op.plans[0] === 'enterprise'), 'a top-plan-only operation');
+    assert.ok(
+      secured.some((op) => op.plans.length === 1 && op.plans[0] === 'enterprise'),
+      'a top-plan-only operation',
+    );
   });
 
   it('names the file and line of a YAML error', () => {
-    rejects('openapi: 3.1.0\npaths: [\n', 'contract_not_yaml', /^contract\.yaml:\d+:\d+$/, /contract\.yaml:\d+:\d+: /);
+    rejects(
+      'openapi: 3.1.0\npaths: [\n',
+      'contract_not_yaml',
+      /^contract\.yaml:\d+:\d+$/,
+      /contract\.yaml:\d+:\d+: /,
+    );
   });
 
   it('names the file when it cannot be read', () => {
-    assert.throws(() => loadContract('/nonexistent/contract.yaml'), /\/nonexistent\/contract\.yaml: cannot read the contract \(ENOENT\)/);
+    assert.throws(
+      () => loadContract('/nonexistent/contract.yaml'),
+      /\/nonexistent\/contract\.yaml: cannot read the contract \(ENOENT\)/,
+    );
   });
 
   it('refuses a document that is not OpenAPI 3.1', () => {
-    rejects(changed((d) => (d.openapi = '3.0.3')), 'contract_invalid', /#\/openapi$/, /OpenAPI 3\.1/);
+    rejects(
+      changed((d) => (d.openapi = '3.0.3')),
+      'contract_invalid',
+      /#\/openapi$/,
+      /OpenAPI 3\.1/,
+    );
   });
 
   it('points at an operation in an unknown plan', () => {
     const text = changed((d) => (d.paths['/v1/cases'].get['x-cci-plans'] = ['starter', 'gold']));
-    rejects(text, 'contract_invalid', /#\/paths\/~1v1~1cases\/get\/x-cci-plans\/1$/, /unknown plan gold/);
+    rejects(
+      text,
+      'contract_invalid',
+      /#\/paths\/~1v1~1cases\/get\/x-cci-plans\/1$/,
+      /unknown plan gold/,
+    );
   });
 
   it('points at a secured operation without plans', () => {
     const text = changed((d) => delete d.paths['/v1/whoami'].get['x-cci-plans']);
-    rejects(text, 'contract_invalid', /#\/paths\/~1v1~1whoami\/get\/x-cci-plans$/, /expected an array, found nothing/);
+    rejects(
+      text,
+      'contract_invalid',
+      /#\/paths\/~1v1~1whoami\/get\/x-cci-plans$/,
+      /expected an array, found nothing/,
+    );
   });
 
   it('points at an error code without a status', () => {
-    const text = changed((d) => delete d.components.schemas.ErrorCode['x-cci-status'].plan_restricted);
+    const text = changed(
+      (d) => delete d.components.schemas.ErrorCode['x-cci-status'].plan_restricted,
+    );
     rejects(text, 'contract_invalid', /x-cci-status\/plan_restricted$/, /needs its status/);
   });
 
@@ -79,15 +110,28 @@ describe('contract loader', () => {
 
   it('points at a path parameter without an example', () => {
     const text = changed((d) => delete d.components.parameters.CaseId.example);
-    rejects(text, 'contract_invalid', /#\/components\/parameters\/CaseId\/example$/, /string example/);
+    rejects(
+      text,
+      'contract_invalid',
+      /#\/components\/parameters\/CaseId\/example$/,
+      /string example/,
+    );
   });
 
   it('validates error bodies against the contract schema', () => {
     const validator = new SchemaValidator(loadContract());
-    assert.deepEqual(validator.check('Error', { error: { code: 'revoked_api_key', message: 'gone', extra: true } }), []);
+    assert.deepEqual(
+      validator.check('Error', {
+        error: { code: 'revoked_api_key', message: 'gone', extra: true },
+      }),
+      [],
+    );
     const problems = validator.check('Error', { error: { code: 'revoked', message: '' } });
     assert.deepEqual(problems.map((p) => p.pointer).sort(), ['/error/code', '/error/message']);
     assert.match(problems.find((p) => p.pointer === '/error/code')!.problem, /revoked_api_key/);
-    assert.deepEqual(validator.check('Error', { code: 'x' }).map((p) => p.pointer), ['/']);
+    assert.deepEqual(
+      validator.check('Error', { code: 'x' }).map((p) => p.pointer),
+      ['/'],
+    );
   });
 });

@@ -11,20 +11,35 @@ export interface CliResult {
 }
 
 /** Runs the conformance CLI as a user would, with reports in a fresh folder. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult & { reports: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult & { reports: string }> {
   const reports = mkdtempSync(join(tmpdir(), 'cci-reports-'));
   // Reports go to a fresh folder, except where the command takes none (scenarios).
   const hasOutput = args.includes('--output') || args[0] === 'scenarios';
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/conformance.ts', ...args, ...(hasOutput ? [] : ['--output', reports])], {
-      env: { ...process.env, CI: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/conformance.ts',
+        ...args,
+        ...(hasOutput ? [] : ['--output', reports]),
+      ],
+      {
+        env: { ...process.env, CI: '1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr, reports }));
+    child.on('exit', (code) =>
+      resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr, reports }),
+    );
   });
 }
 
@@ -32,7 +47,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
 export function filesUnder(dir: string): Array<{ path: string; text: string }> {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [{ path, text: readFileSync(path, 'latin1') }];
+    return statSync(path).isDirectory()
+      ? filesUnder(path)
+      : [{ path, text: readFileSync(path, 'latin1') }];
   });
 }
 

@@ -1,7 +1,11 @@
 import { Writable } from 'node:stream';
 import { send, type HttpResponse } from '../../src/http/client.js';
 import { ManagementApi } from '../../src/target/management-api.js';
-import { startReference, type ListenOptions, type RunningReference } from '../../reference/server.js';
+import {
+  startReference,
+  type ListenOptions,
+  type RunningReference,
+} from '../../reference/server.js';
 
 export interface CallOptions {
   auth?: string;
@@ -68,8 +72,16 @@ export class ReferenceHarness {
     });
   }
 
-  async key(plan: string, extra: { allowedIps?: string[]; accountId?: string; name?: string } = {}) {
-    return this.api.create({ name: extra.name ?? `test ${plan}`, plan, accountId: extra.accountId ?? 'tests', ...extra });
+  async key(
+    plan: string,
+    extra: { allowedIps?: string[]; accountId?: string; name?: string } = {},
+  ) {
+    return this.api.create({
+      name: extra.name ?? `test ${plan}`,
+      plan,
+      accountId: extra.accountId ?? 'tests',
+      ...extra,
+    });
   }
 
   close(): Promise<void> {

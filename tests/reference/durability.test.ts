@@ -37,10 +37,18 @@ test('a revocation by another process is seen on the very next lookup', () => {
   const mine = new KeyStore(file);
   const theirs = new KeyStore(file);
   try {
-    const { key, stored } = mine.create({ accountId: 'a', name: 'n', plan: 'starter', allowedIps: [] }, 'cci_live_', 40);
+    const { key, stored } = mine.create(
+      { accountId: 'a', name: 'n', plan: 'starter', allowedIps: [] },
+      'cci_live_',
+      40,
+    );
     assert.equal(mine.findBySecret(key)?.revokedAt, null, 'looked up, and now cached');
     assert.equal(theirs.revoke(stored.id), true);
-    assert.notEqual(mine.findBySecret(key)?.revokedAt, null, 'the cache did not outlive the other commit');
+    assert.notEqual(
+      mine.findBySecret(key)?.revokedAt,
+      null,
+      'the cache did not outlive the other commit',
+    );
   } finally {
     mine.close();
     theirs.close();

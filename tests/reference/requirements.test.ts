@@ -25,8 +25,15 @@ const code = (res: { json: any }) => res.json?.error?.code;
 describe('credentials', () => {
   it('CRED-01 a valid key is accepted on the operations of its plan', async () => {
     assert.equal((await ref.call('/v1/cases', { auth: bearer(starter.key) })).status, 200);
-    assert.equal((await ref.call('/v1/cases/case_abcdefghij/docket', { auth: bearer(enterprise.key) })).status, 200);
-    const exported = await ref.call('/v1/exports', { method: 'POST', auth: bearer(enterprise.key), body: { query: 'x' } });
+    assert.equal(
+      (await ref.call('/v1/cases/case_abcdefghij/docket', { auth: bearer(enterprise.key) })).status,
+      200,
+    );
+    const exported = await ref.call('/v1/exports', {
+      method: 'POST',
+      auth: bearer(enterprise.key),
+      body: { query: 'x' },
+    });
     assert.equal(exported.status, 202);
   });
 
@@ -40,10 +47,18 @@ describe('credentials', () => {
 
   it('CRED-03 malformed credentials are malformed_api_key', async () => {
     const body = 'a'.repeat(40);
-    for (const auth of ['Bearer', `Basic ${body}`, `Token ${starter.key}`, `Bearer cci_prod_${body}`,
-      `Bearer cci_live_${body.slice(0, 31)}`, `Bearer cci_live_${'b'.repeat(65)}`, `Bearer cci_live_${'c'.repeat(5000)}`,
-      `Bearer cci_live_${body.slice(0, 20)} ${body.slice(0, 20)}`, `Bearer cci_live_${body.slice(0, 20)}$${body.slice(0, 20)}`,
-      starter.key]) {
+    for (const auth of [
+      'Bearer',
+      `Basic ${body}`,
+      `Token ${starter.key}`,
+      `Bearer cci_prod_${body}`,
+      `Bearer cci_live_${body.slice(0, 31)}`,
+      `Bearer cci_live_${'b'.repeat(65)}`,
+      `Bearer cci_live_${'c'.repeat(5000)}`,
+      `Bearer cci_live_${body.slice(0, 20)} ${body.slice(0, 20)}`,
+      `Bearer cci_live_${body.slice(0, 20)}$${body.slice(0, 20)}`,
+      starter.key,
+    ]) {
       const res = await ref.call('/v1/cases', { auth });
       assert.equal(res.status, 401, auth.slice(0, 20));
       assert.equal(code(res), 'malformed_api_key', auth.slice(0, 20));
@@ -64,7 +79,11 @@ describe('credentials', () => {
 
   it('CRED-06 the scheme name is case-insensitive', async () => {
     for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
-      assert.equal((await ref.call('/v1/cases', { auth: `${scheme} ${starter.key}` })).status, 200, scheme);
+      assert.equal(
+        (await ref.call('/v1/cases', { auth: `${scheme} ${starter.key}` })).status,
+        200,
+        scheme,
+      );
     }
   });
 
@@ -77,7 +96,9 @@ describe('credentials', () => {
   });
 
   it('CRED-08 a key in header and query at once is invalid_request', async () => {
-    const res = await ref.call(`/v1/cases?access_token=${starter.key}`, { auth: bearer(starter.key) });
+    const res = await ref.call(`/v1/cases?access_token=${starter.key}`, {
+      auth: bearer(starter.key),
+    });
     assert.equal(res.status, 400);
     assert.equal(code(res), 'invalid_request');
   });
@@ -117,8 +138,14 @@ describe('challenges and error bodies', () => {
 describe('IP allowlists', () => {
   it('IP-01 an allowlisted key works from its address only', async () => {
     const key = await ref.key('enterprise', { allowedIps: ['127.0.0.2'] });
-    assert.equal((await ref.call('/v1/whoami', { auth: bearer(key.key), localAddress: '127.0.0.2' })).status, 200);
-    const other = await ref.call('/v1/whoami', { auth: bearer(key.key), localAddress: '127.0.0.3' });
+    assert.equal(
+      (await ref.call('/v1/whoami', { auth: bearer(key.key), localAddress: '127.0.0.2' })).status,
+      200,
+    );
+    const other = await ref.call('/v1/whoami', {
+      auth: bearer(key.key),
+      localAddress: '127.0.0.3',
+    });
     assert.equal(other.status, 403);
     assert.equal(code(other), 'ip_not_allowed');
   });
@@ -128,23 +155,41 @@ describe('IP allowlists', () => {
     assert.equal((await ref.call('/v1/whoami', { auth: bearer(key.key), ipv6: true })).status, 200);
     assert.equal((await ref.call('/v1/whoami', { auth: bearer(key.key) })).status, 403);
     const mapped = await ref.key('enterprise', { allowedIps: ['::ffff:127.0.0.4'] });
-    assert.equal((await ref.call('/v1/whoami', { auth: bearer(mapped.key), localAddress: '127.0.0.4' })).status, 200);
+    assert.equal(
+      (await ref.call('/v1/whoami', { auth: bearer(mapped.key), localAddress: '127.0.0.4' }))
+        .status,
+      200,
+    );
   });
 
   it('IP-03 CIDR entries admit the whole range', async () => {
     const key = await ref.key('enterprise', { allowedIps: ['127.0.0.16/28'] });
     for (const inside of ['127.0.0.16', '127.0.0.31']) {
-      assert.equal((await ref.call('/v1/whoami', { auth: bearer(key.key), localAddress: inside })).status, 200);
+      assert.equal(
+        (await ref.call('/v1/whoami', { auth: bearer(key.key), localAddress: inside })).status,
+        200,
+      );
     }
-    assert.equal((await ref.call('/v1/whoami', { auth: bearer(key.key), localAddress: '127.0.0.32' })).status, 403);
+    assert.equal(
+      (await ref.call('/v1/whoami', { auth: bearer(key.key), localAddress: '127.0.0.32' })).status,
+      403,
+    );
   });
 
   it('IP-04 X-Forwarded-For is believed from a trusted proxy only', async () => {
     const key = await ref.key('enterprise', { allowedIps: ['192.0.2.10'] });
     const headers = { 'x-forwarded-for': '192.0.2.10' };
-    const spoofed = await ref.call('/v1/whoami', { auth: bearer(key.key), headers, localAddress: '127.0.0.3' });
+    const spoofed = await ref.call('/v1/whoami', {
+      auth: bearer(key.key),
+      headers,
+      localAddress: '127.0.0.3',
+    });
     assert.equal(spoofed.status, 403);
-    const proxied = await ref.call('/v1/whoami', { auth: bearer(key.key), headers, localAddress: '127.0.0.9' });
+    const proxied = await ref.call('/v1/whoami', {
+      auth: bearer(key.key),
+      headers,
+      localAddress: '127.0.0.9',
+    });
     assert.equal(proxied.status, 200);
     assert.equal(proxied.json.clientAddress, '192.0.2.10');
     const chained = await ref.call('/v1/whoami', {
@@ -198,7 +243,13 @@ describe('key lifecycle', () => {
   it('LIFE-02 revocation reaches a keep-alive connection opened before it', async () => {
     const key = await ref.key('starter');
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const call = () => send({ url: `${ref.server.url}/v1/cases`, method: 'GET', headers: { authorization: bearer(key.key) }, agent });
+    const call = () =>
+      send({
+        url: `${ref.server.url}/v1/cases`,
+        method: 'GET',
+        headers: { authorization: bearer(key.key) },
+        agent,
+      });
     assert.equal((await call()).status, 200);
     await ref.api.revoke(key.id);
     const after = await call();
@@ -218,7 +269,9 @@ describe('key lifecycle', () => {
   });
 
   it("LIFE-04 revoking one key leaves the account's others working", async () => {
-    const keys = await Promise.all(['web', 'batch'].map((name) => ref.key('starter', { accountId: 'shared', name })));
+    const keys = await Promise.all(
+      ['web', 'batch'].map((name) => ref.key('starter', { accountId: 'shared', name })),
+    );
     await ref.api.revoke(keys[0]!.id);
     assert.equal((await ref.call('/v1/cases', { auth: bearer(keys[1]!.key) })).status, 200);
     const { keys: listed } = await ref.api.list('shared');
@@ -238,7 +291,7 @@ describe('management API', () => {
     assert.equal(entry.prefix, 'cci_live_');
   });
 
-  it('MGMT-02 bad input is invalid_request naming the problem; unknown ids are key_not_found', async () => {
+  it('MGMT-02 bad input is invalid_request naming the problem; unknown ids 404', async () => {
     const cases: Array<[unknown, string]> = [
       [{ name: '', plan: 'starter' }, '/name'],
       [{ name: '   ', plan: 'starter' }, '/name'],
@@ -252,7 +305,10 @@ describe('management API', () => {
       const res = await ref.manage('POST', '/v1/keys', body);
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(code(res), 'invalid_request');
-      assert.ok(res.json.error.details.some((d: { pointer: string }) => d.pointer === pointer), JSON.stringify(res.json));
+      assert.ok(
+        res.json.error.details.some((d: { pointer: string }) => d.pointer === pointer),
+        JSON.stringify(res.json),
+      );
     }
     const broken = await ref.manage('POST', '/v1/keys', '{"name": ');
     assert.equal(code(broken), 'invalid_request');
@@ -264,7 +320,10 @@ describe('management API', () => {
   });
 
   it('MGMT-03 introspection reports key, plan and the address seen', async () => {
-    const res = await ref.call('/v1/whoami', { auth: bearer(starter.key), localAddress: '127.0.0.5' });
+    const res = await ref.call('/v1/whoami', {
+      auth: bearer(starter.key),
+      localAddress: '127.0.0.5',
+    });
     assert.equal(res.json.keyId, starter.id);
     assert.equal(res.json.plan, 'starter');
     assert.equal(res.json.clientAddress, '127.0.0.5');

@@ -24,7 +24,11 @@ test('no log line and no response holds a key in full', async () => {
     await ref.call(`/v1/cases?access_token=${key}`, { auth: `Bearer ${key}` });
     await ref.call(`/v1/${key}`, { auth: `Bearer ${key}` });
     await ref.call('/v1/judges/jdg_abcdefgh/analytics', { auth: `Token ${key}` });
-    await ref.call('/v1/keys', { method: 'POST', auth: `Bearer ${key}`, body: { name: key, plan: key } });
+    await ref.call('/v1/keys', {
+      method: 'POST',
+      auth: `Bearer ${key}`,
+      body: { name: key, plan: key },
+    });
   }
   await ref.manage('POST', '/v1/keys', { name: 'x', plan: valid.key, allowedIps: [valid.key] });
   await ref.manage('POST', '/v1/keys', `{"name": "${valid.key}`);
@@ -33,6 +37,13 @@ test('no log line and no response holds a key in full', async () => {
   assert.ok(ref.responses.length > 50);
   const text = [...ref.logs, ...ref.responses].join('\n');
   const found = keys.filter((key) => text.includes(key));
-  assert.deepEqual(found.map((k) => k.slice(0, 12)), [], 'keys found in full in logs or responses');
-  assert.ok(text.includes(`cci_live_…${valid.key.slice(-4)}`), 'URLs are logged redacted, not dropped');
+  assert.deepEqual(
+    found.map((k) => k.slice(0, 12)),
+    [],
+    'keys found in full in logs or responses',
+  );
+  assert.ok(
+    text.includes(`cci_live_…${valid.key.slice(-4)}`),
+    'URLs are logged redacted, not dropped',
+  );
 });

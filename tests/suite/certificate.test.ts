@@ -9,11 +9,13 @@ import { generateScenarios } from '../../src/scenarios/generate.js';
 import { runCli } from '../helpers/cli.js';
 
 type AddFormats = typeof addFormatsModule.default;
-const addFormats: AddFormats = (addFormatsModule as unknown as { default: AddFormats }).default ?? addFormatsModule;
+const addFormats: AddFormats =
+  (addFormatsModule as unknown as { default: AddFormats }).default ?? addFormatsModule;
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 addFormats(ajv);
-const schema = (name: string) => ajv.compile(JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')));
+const schema = (name: string) =>
+  ajv.compile(JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')));
 const reportSchema = schema('conformance-report.schema.json');
 const corpusSchema = schema('scenario-corpus.schema.json');
 
@@ -45,24 +47,33 @@ describe('the certificate', () => {
     ]);
     for (const run of [whole, first, second]) assert.equal(run.code, 0, run.output.slice(-2000));
     assert.ok(existsSync(join(first.reports, 'blob')));
-    assert.ok(read(first.reports).counts.scenarios.passed < read(whole.reports).counts.scenarios.passed);
+    assert.ok(
+      read(first.reports).counts.scenarios.passed < read(whole.reports).counts.scenarios.passed,
+    );
 
     const merged = await runCli(['merge', first.reports, second.reports]);
     assert.equal(merged.code, 0, merged.output.slice(-2000));
     assert.match(merged.stdout, /^PASS: /m);
-    for (const run of [whole, first, second, merged]) valid(reportSchema, read(run.reports), run.reports);
+    for (const run of [whole, first, second, merged])
+      valid(reportSchema, read(run.reports), run.reports);
     assert.deepEqual(essence(read(merged.reports)), essence(read(whole.reports)));
     assert.ok(existsSync(join(merged.reports, 'html', 'index.html')), 'merged HTML report');
     assert.match(readFileSync(join(merged.reports, 'junit.xml'), 'utf8'), /<testsuites/);
   });
 
-  it('is written as Markdown and an SVG badge naming suite, contract, target and date', async () => {
+  it('is written as Markdown and an SVG badge naming suite, contract, target, date', async () => {
     const run = await runCli(['--grep', '@plans']);
     assert.equal(run.code, 0, run.output.slice(-2000));
     const report = read(run.reports);
     valid(reportSchema, report, 'report');
     const markdown = readFileSync(join(run.reports, 'conformance.md'), 'utf8');
-    for (const text of [report.suite.version, report.contract.sha256, report.target.baseUrl, report.startedAt, 'PLAN-01']) {
+    for (const text of [
+      report.suite.version,
+      report.contract.sha256,
+      report.target.baseUrl,
+      report.startedAt,
+      'PLAN-01',
+    ]) {
       assert.ok(markdown.includes(text), `the Markdown names ${text}`);
     }
     assert.match(markdown, /\| PLAN-01 \| MUST \| ✅ passed \|/);
@@ -88,16 +99,23 @@ describe('profiles', () => {
     assert.equal(profile('lifecycle').status, 'passed');
     assert.equal(profile('core').status, 'not assessed');
     assert.equal(profile('ip-allowlist').status, 'not assessed');
-    const lifecycle = report.requirements.filter((r: { profile: string }) => r.profile === 'lifecycle');
+    const lifecycle = report.requirements.filter(
+      (r: { profile: string }) => r.profile === 'lifecycle',
+    );
     assert.ok(lifecycle.every((r: { status: string }) => r.status === 'passed'));
     assert.deepEqual(report.selectedProfiles, ['lifecycle']);
-    assert.ok(report.scenarios.every((s: { requirement: string }) => s.requirement.startsWith('LIFE-')));
+    assert.ok(
+      report.scenarios.every((s: { requirement: string }) => s.requirement.startsWith('LIFE-')),
+    );
   });
 
   it('refuses an unknown profile', async () => {
     const run = await runCli(['--profile', 'gold']);
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /unknown profile "gold"; profiles are core, ip-allowlist, lifecycle, management/);
+    assert.match(
+      run.stderr,
+      /unknown profile "gold"; profiles are core, ip-allowlist, lifecycle, management/,
+    );
   });
 });
 
@@ -111,7 +129,11 @@ describe('the scenario corpus', () => {
     valid(corpusSchema, corpus, 'corpus');
     assert.equal(corpus.contract.sha256, loadContract().sha256);
     assert.equal(corpus.scenarios.length, generateScenarios(loadContract(), { seed: 3 }).length);
-    assert.match(first.stdout, /\{\{key:valid\.starter\}\}/, 'real keys are placeholders, filled at run time');
+    assert.match(
+      first.stdout,
+      /\{\{key:valid\.starter\}\}/,
+      'real keys are placeholders, filled at run time',
+    );
   });
 
   it('refuses a format it does not write', async () => {

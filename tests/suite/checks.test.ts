@@ -11,7 +11,11 @@ const contract = loadContract();
 const validator = new SchemaValidator(contract);
 const KEY = `cci_live_${'S'.repeat(36)}abcd`;
 
-function response(status: number, body: unknown, headers: Array<[string, string]> = []): HttpResponse {
+function response(
+  status: number,
+  body: unknown,
+  headers: Array<[string, string]> = [],
+): HttpResponse {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const raw: Array<[string, string]> = [['Content-Type', 'application/json'], ...headers];
   return {
@@ -23,13 +27,22 @@ function response(status: number, body: unknown, headers: Array<[string, string]
   };
 }
 
-const revoked: Expectation = { status: 401, code: 'revoked_api_key', challenge: 'bearer-invalid-token' };
+const revoked: Expectation = {
+  status: 401,
+  code: 'revoked_api_key',
+  challenge: 'bearer-invalid-token',
+};
 const missing: Expectation = { status: 401, code: 'missing_api_key', challenge: 'bearer' };
 const challenge = (value: string): Array<[string, string]> => [['WWW-Authenticate', value]];
 const err = (code: string) => ({ error: { code, message: 'm' } });
 
 function failed(expect: Expectation, res: HttpResponse): string[] {
-  return checkResponse(expect, res, { requirement: 'LIFE-01', realm: 'cci', validator, secrets: [KEY] })
+  return checkResponse(expect, res, {
+    requirement: 'LIFE-01',
+    realm: 'cci',
+    validator,
+    secrets: [KEY],
+  })
     .filter((c) => !c.ok)
     .map((c) => c.requirement)
     .sort();
@@ -37,12 +50,20 @@ function failed(expect: Expectation, res: HttpResponse): string[] {
 
 describe('WWW-Authenticate parsing', () => {
   it('reads schemes, quoted and token parameters, and several challenges', () => {
-    const parsed = parseChallenges(['Bearer realm="cci", error="invalid_token", Basic realm="x y"'])!;
-    assert.deepEqual(parsed.map((c) => c.scheme), ['Bearer', 'Basic']);
-    assert.deepEqual(parsed[0]!.params.map((p) => [p.name, p.value, p.quoted]), [
-      ['realm', 'cci', true],
-      ['error', 'invalid_token', true],
-    ]);
+    const parsed = parseChallenges([
+      'Bearer realm="cci", error="invalid_token", Basic realm="x y"',
+    ])!;
+    assert.deepEqual(
+      parsed.map((c) => c.scheme),
+      ['Bearer', 'Basic'],
+    );
+    assert.deepEqual(
+      parsed[0]!.params.map((p) => [p.name, p.value, p.quoted]),
+      [
+        ['realm', 'cci', true],
+        ['error', 'invalid_token', true],
+      ],
+    );
     assert.equal(parseChallenges(['bearer REALM=cci'])![0]!.params[0]!.name, 'realm');
     assert.equal(parseChallenges(['Negotiate abc123=='])![0]!.token68, 'abc123==');
     assert.equal(parseChallenges(['Bearer realm="unterminated']), undefined);
@@ -58,13 +79,21 @@ describe('response checks', () => {
 
   it('blames the step requirement for a wrong status or code', () => {
     assert.deepEqual(failed(revoked, response(403, err('revoked_api_key'))), ['LIFE-01']);
-    const wrongCode = response(401, err('invalid_api_key'), challenge('Bearer realm="cci", error="invalid_token"'));
+    const wrongCode = response(
+      401,
+      err('invalid_api_key'),
+      challenge('Bearer realm="cci", error="invalid_token"'),
+    );
     assert.deepEqual(failed(revoked, wrongCode), ['LIFE-01']);
   });
 
   it('blames CHAL-01 for a missing or realm-less challenge', () => {
     assert.deepEqual(failed(revoked, response(401, err('revoked_api_key'))), ['CHAL-01']);
-    const unquoted = response(401, err('revoked_api_key'), challenge('Bearer realm=cci, error="invalid_token"'));
+    const unquoted = response(
+      401,
+      err('revoked_api_key'),
+      challenge('Bearer realm=cci, error="invalid_token"'),
+    );
     assert.deepEqual(failed(revoked, unquoted), ['CHAL-01']);
     const basic = response(401, err('revoked_api_key'), challenge('Basic realm="cci"'));
     assert.deepEqual(failed(revoked, basic), ['CHAL-01']);
@@ -73,14 +102,20 @@ describe('response checks', () => {
   it('blames CHAL-02 for the wrong error attribute', () => {
     const noError = response(401, err('revoked_api_key'), challenge('Bearer realm="cci"'));
     assert.deepEqual(failed(revoked, noError), ['CHAL-02']);
-    const extra = response(401, err('missing_api_key'), challenge('Bearer realm="cci", error="invalid_token"'));
+    const extra = response(
+      401,
+      err('missing_api_key'),
+      challenge('Bearer realm="cci", error="invalid_token"'),
+    );
     assert.deepEqual(failed(missing, extra), ['CHAL-02']);
   });
 
   it('blames ERR-01 for bodies outside the schema or not JSON', () => {
     const ok = challenge('Bearer realm="cci", error="invalid_token"');
     assert.deepEqual(failed(revoked, response(401, err('key_revoked'), ok)), ['ERR-01', 'LIFE-01']);
-    assert.deepEqual(failed(revoked, response(401, { error: { message: 'no code' } }, ok)), ['ERR-01']);
+    assert.deepEqual(failed(revoked, response(401, { error: { message: 'no code' } }, ok)), [
+      'ERR-01',
+    ]);
     const text = response(401, 'revoked', ok);
     text.headers['content-type'] = 'text/plain';
     text.rawHeaders[0] = ['Content-Type', 'text/plain'];
@@ -89,8 +124,17 @@ describe('response checks', () => {
 
   it('blames ERR-02 for a key in the body or a header, and never shows it', () => {
     const ok = challenge('Bearer realm="cci", error="invalid_token"');
-    const echoed = response(401, { error: { code: 'revoked_api_key', message: `key ${KEY} revoked` } }, ok);
-    const checks = checkResponse(revoked, echoed, { requirement: 'LIFE-01', realm: 'cci', validator, secrets: [KEY] });
+    const echoed = response(
+      401,
+      { error: { code: 'revoked_api_key', message: `key ${KEY} revoked` } },
+      ok,
+    );
+    const checks = checkResponse(revoked, echoed, {
+      requirement: 'LIFE-01',
+      realm: 'cci',
+      validator,
+      secrets: [KEY],
+    });
     const leak = checks.find((c) => !c.ok)!;
     assert.equal(leak.requirement, 'ERR-02');
     assert.ok(!JSON.stringify(checks).includes(KEY));

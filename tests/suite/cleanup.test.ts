@@ -15,7 +15,9 @@ after(() => ref.close());
 
 async function activeRunKeys(): Promise<string[]> {
   const { keys } = await ref.api.list();
-  return keys.filter((k) => k.revokedAt === null && k.name.startsWith('cci-conformance')).map((k) => k.name);
+  return keys
+    .filter((k) => k.revokedAt === null && k.name.startsWith('cci-conformance'))
+    .map((k) => k.name);
 }
 
 describe('keys created by a run', () => {
@@ -24,20 +26,38 @@ describe('keys created by a run', () => {
     const run = await runCli([...target, '--trusted-proxy', '127.0.0.9']);
     assert.equal(run.code, 0, run.output.slice(-2000));
     const { keys } = await ref.api.list();
-    assert.ok(keys.filter((k) => k.name.startsWith('cci-conformance')).length >= 20, 'the run made keys');
+    assert.ok(
+      keys.filter((k) => k.name.startsWith('cci-conformance')).length >= 20,
+      'the run made keys',
+    );
     assert.deepEqual(await activeRunKeys(), []);
   });
 
   it('are all revoked when the run is interrupted', async () => {
     const reports = mkdtempSync(join(tmpdir(), 'cci-int-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/conformance.ts',
-      '--base-url', ref.server.url, '--management-token', ref.server.managementToken,
-      '--workers', '1', '--output', reports], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/conformance.ts',
+        '--base-url',
+        ref.server.url,
+        '--management-token',
+        ref.server.managementToken,
+        '--workers',
+        '1',
+        '--output',
+        reports,
+      ],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const deadline = Date.now() + 30_000;
-    while (!/·{5}/.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!/·{5}/.test(output) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     assert.ok((await activeRunKeys()).length > 0, 'keys exist while the run is under way');
 
     // Ctrl-C in a terminal signals the whole foreground process group.

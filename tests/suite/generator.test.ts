@@ -11,12 +11,31 @@ const secured = contract.operations.filter((op) => op.security === 'apiKey');
 
 /** Every slug the generator crosses with each secured operation. */
 const PER_OPERATION = [
-  'missing-key', 'empty-header', 'malformed.bearer-without-key', 'malformed.basic-scheme',
-  'malformed.token-scheme', 'malformed.unknown-prefix', 'malformed.foreign-prefix', 'malformed.truncated',
-  'malformed.overlong', 'malformed.several-kilobytes', 'malformed.illegal-characters',
-  'malformed.non-ascii', 'malformed.space-inside', 'unknown-key', 'test-key', 'lowercase-scheme',
-  'query-api-key', 'header-and-query', 'revoked-key', 'ip-allowed', 'ip-other-source',
-  'ipv6-allowed', 'cidr-inside', 'cidr-outside', 'forwarded-spoofed',
+  'missing-key',
+  'empty-header',
+  'malformed.bearer-without-key',
+  'malformed.basic-scheme',
+  'malformed.token-scheme',
+  'malformed.unknown-prefix',
+  'malformed.foreign-prefix',
+  'malformed.truncated',
+  'malformed.overlong',
+  'malformed.several-kilobytes',
+  'malformed.illegal-characters',
+  'malformed.non-ascii',
+  'malformed.space-inside',
+  'unknown-key',
+  'test-key',
+  'lowercase-scheme',
+  'query-api-key',
+  'header-and-query',
+  'revoked-key',
+  'ip-allowed',
+  'ip-other-source',
+  'ipv6-allowed',
+  'cidr-inside',
+  'cidr-outside',
+  'forwarded-spoofed',
 ];
 
 describe('scenario generator', () => {
@@ -29,12 +48,15 @@ describe('scenario generator', () => {
 
   it('crosses every secured operation with every credential state', () => {
     const ids = new Set(scenarios.map((s) => s.id));
-    const missing = secured.flatMap((op) => PER_OPERATION.map((slug) => `${op.operationId}.${slug}`))
+    const missing = secured
+      .flatMap((op) => PER_OPERATION.map((slug) => `${op.operationId}.${slug}`))
       .filter((id) => !ids.has(id));
     assert.deepEqual(missing, []);
     for (const op of secured) {
       for (const plan of contract.plans) {
-        const id = op.plans.includes(plan) ? `${op.operationId}.valid-${plan}` : `${op.operationId}.outside-${plan}`;
+        const id = op.plans.includes(plan)
+          ? `${op.operationId}.valid-${plan}`
+          : `${op.operationId}.outside-${plan}`;
         assert.ok(ids.has(id), id);
       }
     }
@@ -67,7 +89,10 @@ describe('scenario generator', () => {
     for (const scenario of scenarios) {
       assert.ok(scenario.tags.includes(`@${scenario.family}`), scenario.id);
       assert.equal(scenario.tags.includes('@mutating'), scenario.mutating, scenario.id);
-      assert.ok(scenario.tags.every((t) => /^@[a-z0-9-]+$/.test(t)), scenario.id);
+      assert.ok(
+        scenario.tags.every((t) => /^@[a-z0-9-]+$/.test(t)),
+        scenario.id,
+      );
     }
     assert.ok(scenarios.some((s) => s.tags.includes('@revocation') && s.mutating));
   });
@@ -86,7 +111,10 @@ describe('scenario generator', () => {
         operationId: 'listCourts',
         summary: 'List courts',
         'x-cci-plans': ['professional', 'enterprise'],
-        responses: { '200': { description: 'ok' }, '401': { $ref: '#/components/responses/Unauthorized' } },
+        responses: {
+          '200': { description: 'ok' },
+          '401': { $ref: '#/components/responses/Unauthorized' },
+        },
       },
     };
     const extended = generateScenarios(parseContract(stringify(doc), 'extended.yaml'), { seed: 7 });

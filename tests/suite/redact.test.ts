@@ -12,7 +12,8 @@ describe('redaction', () => {
   });
 
   it('redacts every key-like run inside text, malformed ones too', () => {
-    const text = `Authorization: Bearer ${key}\n{"url":"/v1/cases?api_key=${key}&x=1"} cci_live_ab$cd`;
+    const text =
+      `Authorization: Bearer ${key}\n` + `{"url":"/v1/cases?api_key=${key}&x=1"} cci_live_ab$cd`;
     const out = redactSecrets(text);
     assert.ok(!out.includes(key));
     assert.match(out, /Bearer cci_live_…Wq9Z\n/);
@@ -28,7 +29,8 @@ describe('redaction', () => {
 
 describe('redaction of prose', () => {
   it('leaves a bare prefix alone, in Markdown and JSON alike', () => {
-    const prose = 'A `cci_test_` key is refused; prefix "cci_live_" (see [cci_live_](x)) | cci_live_ |';
+    const prose =
+      'A `cci_test_` key is refused; prefix "cci_live_" (see [cci_live_](x)) | cci_live_ |';
     assert.equal(redactSecrets(prose), prose);
   });
 });

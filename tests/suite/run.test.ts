@@ -8,7 +8,7 @@ import { filesUnder, FULL_KEY, runCli } from '../helpers/cli.js';
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'conformance.json'), 'utf8'));
 
 describe('a full run against the embedded reference', () => {
-  it('passes every scenario and writes the verdict, JUnit and HTML with no key in them', async () => {
+  it('passes every scenario and writes verdict, JUnit and HTML with no key in them', async () => {
     const run = await runCli([]);
     assert.equal(run.code, 0, run.output.slice(-3000));
     assert.match(run.stdout, /^PASS: target http:\/\/127\.0\.0\.1:\d+/m);
@@ -24,7 +24,10 @@ describe('a full run against the embedded reference', () => {
     assert.ok(verdict.counts.scenarios.passed >= 150, JSON.stringify(verdict.counts));
     assert.equal(verdict.counts.scenarios.failed + verdict.counts.scenarios.skipped, 0);
     const ids = verdict.requirements.map((r: { id: string }) => r.id);
-    assert.deepEqual(ids, loadContract().requirements.map((r) => r.id));
+    assert.deepEqual(
+      ids,
+      loadContract().requirements.map((r) => r.id),
+    );
     for (const r of verdict.requirements) assert.equal(r.status, 'passed', r.id);
 
     assert.ok(existsSync(join(run.reports, 'junit.xml')));
@@ -42,7 +45,9 @@ describe('a full run against the embedded reference', () => {
     const run = await runCli(['--grep', '@revocation', '--reporter', 'line']);
     assert.equal(run.code, 0, run.output.slice(-2000));
     const verdict = report(run.reports);
-    const byId = new Map(verdict.requirements.map((r: { id: string; status: string }) => [r.id, r.status]));
+    const byId = new Map(
+      verdict.requirements.map((r: { id: string; status: string }) => [r.id, r.status]),
+    );
     assert.equal(byId.get('LIFE-02'), 'passed');
     assert.equal(byId.get('PLAN-01'), 'not assessed');
     assert.ok(verdict.counts.scenarios.passed < 20);

@@ -5,10 +5,20 @@ import { isLoopback, loopbackPlan, remotePlan } from '../../src/target/addresses
 
 describe('target policy', () => {
   it('tells loopback targets from others', () => {
-    for (const url of ['http://127.0.0.1:8080', 'http://127.9.9.9', 'http://localhost:1', 'http://[::1]:80']) {
+    for (const url of [
+      'http://127.0.0.1:8080',
+      'http://127.9.9.9',
+      'http://localhost:1',
+      'http://[::1]:80',
+    ]) {
       assert.equal(isLoopback(url), true, url);
     }
-    for (const url of ['https://api.example.test', 'http://10.0.0.1', 'http://[2001:db8::1]', 'http://128.0.0.1']) {
+    for (const url of [
+      'https://api.example.test',
+      'http://10.0.0.1',
+      'http://[2001:db8::1]',
+      'http://128.0.0.1',
+    ]) {
       assert.equal(isLoopback(url), false, url);
     }
   });

@@ -15,7 +15,10 @@ after(() => ref.close());
 
 describe('configuration errors', () => {
   const oneLine = (text: string) => {
-    const lines = text.trim().split('\n').filter((l) => l.startsWith('cci-conformance:'));
+    const lines = text
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('cci-conformance:'));
     assert.equal(lines.length, 1, text);
     assert.doesNotMatch(text, /\n\s+at /, 'no stack trace');
     return lines[0]!;
@@ -49,7 +52,10 @@ describe('configuration errors', () => {
   });
 
   it('refuses an unknown reporter, and a selection that matches nothing', async () => {
-    assert.match(oneLine((await runCli(['--reporter', 'bogus'])).stderr), /unknown reporter "bogus"/);
+    assert.match(
+      oneLine((await runCli(['--reporter', 'bogus'])).stderr),
+      /unknown reporter "bogus"/,
+    );
     const none = await runCli(['--grep', 'matches-no-scenario']);
     assert.equal(none.code, 2);
     assert.match(oneLine(none.stderr), /no scenario was selected/);
@@ -59,7 +65,10 @@ describe('configuration errors', () => {
     const run = await runCli(['--list']);
     assert.equal(run.code, 0, run.output.slice(-1000));
     const listed = (re: RegExp) => re.test(run.stdout);
-    assert.ok(listed(/lifecycle\.spec\.ts:\d+:\d+ › getCase: revoked key is refused/), 'listed by family');
+    assert.ok(
+      listed(/lifecycle\.spec\.ts:\d+:\d+ › getCase: revoked key is refused/),
+      'listed by family',
+    );
     assert.ok(listed(/Total: \d{3} tests in 6 files/), 'a total per file');
     assert.ok(!listed(/^(PASS|FAIL)/m), 'no verdict for a listing');
   });
@@ -67,18 +76,24 @@ describe('configuration errors', () => {
   it('refuses a bad base URL, seed or keys file', async () => {
     assert.match(oneLine((await runCli(['--base-url', 'ftp://x'])).stderr), /http or https/);
     assert.match(oneLine((await runCli(['--seed', 'abc'])).stderr), /--seed must be an integer/);
-    const missing = await runCli(['--base-url', ref.server.url, '--keys-file', '/nonexistent.json']);
+    const missing = await runCli([
+      '--base-url',
+      ref.server.url,
+      '--keys-file',
+      '/nonexistent.json',
+    ]);
     assert.equal(missing.code, 2);
     assert.match(oneLine(missing.stderr), /--keys-file .*ENOENT/);
   });
 });
 
 describe('other targets', () => {
-  it('runs read-only with static keys and skips, with a reason, what needs key management', async () => {
+  it('runs read-only with static keys, skipping with a reason what needs management', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cci-keys-'));
     const keysFile = join(dir, 'keys.json');
     const keys: Record<string, string> = {};
-    for (const plan of ['starter', 'professional', 'enterprise']) keys[`valid.${plan}`] = (await ref.key(plan)).key;
+    for (const plan of ['starter', 'professional', 'enterprise'])
+      keys[`valid.${plan}`] = (await ref.key(plan)).key;
     const revoked = await ref.key('enterprise');
     await ref.api.revoke(revoked.id);
     keys.revoked = revoked.key;
@@ -91,12 +106,20 @@ describe('other targets', () => {
     const lifecycle = byId.get('LIFE-03') as { status: string; skipReasons: string[] };
     assert.equal(lifecycle.status, 'skipped');
     assert.match(lifecycle.skipReasons[0]!, /management token/);
-    assert.equal((byId.get('LIFE-01') as { status: string }).status, 'passed', 'the static revoked key is used');
+    assert.equal(
+      (byId.get('LIFE-01') as { status: string }).status,
+      'passed',
+      'the static revoked key is used',
+    );
     assert.equal((byId.get('CRED-03') as { status: string }).status, 'passed');
     assert.equal((byId.get('IP-01') as { status: string }).status, 'skipped');
     assert.ok(verdict.counts.scenarios.skipped > 0);
     const lifecycleProfile = verdict.profiles.find((p: { id: string }) => p.id === 'lifecycle');
-    assert.equal(lifecycleProfile.status, 'not assessed', 'never passed without creating and revoking keys');
+    assert.equal(
+      lifecycleProfile.status,
+      'not assessed',
+      'never passed without creating and revoking keys',
+    );
     assert.match(lifecycleProfile.reason, /management token/);
     assert.equal(verdict.counts.scenarios.failed, 0);
   });
@@ -105,13 +128,22 @@ describe('other targets', () => {
     const managementToken = `cci_admin_${'e'.repeat(30)}`;
     const { app } = await buildReference({ managementToken });
     // Break ERR-02 from outside the reference: 401 bodies quote the Authorization header.
-    app.addHook('onSend', async (request, reply, payload) => (reply.statusCode === 401 && typeof payload === 'string'
-      ? payload.replace('"message":"', `"message":"you sent ${request.headers.authorization} - `)
-      : payload));
+    app.addHook('onSend', async (request, reply, payload) =>
+      reply.statusCode === 401 && typeof payload === 'string'
+        ? payload.replace('"message":"', `"message":"you sent ${request.headers.authorization} - `)
+        : payload,
+    );
     await app.listen({ host: '127.0.0.1', port: 0 });
     const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     try {
-      const run = await runCli(['--base-url', url, '--management-token', managementToken, '--grep', 'getCase:']);
+      const run = await runCli([
+        '--base-url',
+        url,
+        '--management-token',
+        managementToken,
+        '--grep',
+        'getCase:',
+      ]);
       assert.equal(run.code, 1, run.output.slice(-2000));
       assert.match(run.stdout, /^FAIL: /m);
       const verdict = report(run.reports);
@@ -121,7 +153,8 @@ describe('other targets', () => {
       assert.equal(failed.status, 'failed');
       assert.ok(failed.evidence, 'a failure carries its evidence');
       assert.match(JSON.stringify(failed.evidence), /cci_live_…/);
-      for (const file of filesUnder(run.reports)) assert.doesNotMatch(file.text, FULL_KEY, file.path);
+      for (const file of filesUnder(run.reports))
+        assert.doesNotMatch(file.text, FULL_KEY, file.path);
       assert.doesNotMatch(run.output, FULL_KEY);
     } finally {
       await app.close();

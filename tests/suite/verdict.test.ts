@@ -3,11 +3,21 @@ import { describe, it } from 'node:test';
 import type { Requirement } from '../../src/contract/model.js';
 import { decide, type ScenarioOutcome } from '../../src/report/verdict.js';
 
-const req = (id: string, level: 'MUST' | 'SHOULD' = 'MUST'): Requirement =>
-  ({ id, level, profile: 'core', text: id, source: 's' });
+const req = (id: string, level: 'MUST' | 'SHOULD' = 'MUST'): Requirement => ({
+  id,
+  level,
+  profile: 'core',
+  text: id,
+  source: 's',
+});
 const catalogue = [req('A-01'), req('A-02'), req('B-01', 'SHOULD'), req('C-01')];
 
-function outcome(id: string, requirement: string, checks: Array<[string, boolean]>, status?: ScenarioOutcome['status']): ScenarioOutcome {
+function outcome(
+  id: string,
+  requirement: string,
+  checks: Array<[string, boolean]>,
+  status?: ScenarioOutcome['status'],
+): ScenarioOutcome {
   const failed = checks.some(([, ok]) => !ok);
   return {
     id,
@@ -20,13 +30,26 @@ function outcome(id: string, requirement: string, checks: Array<[string, boolean
 
 describe('verdict', () => {
   it('passes when every MUST that was checked passed, and says what was not assessed', () => {
-    const v = decide(catalogue, [outcome('s1', 'A-01', [['A-01', true], ['A-02', true]])]);
+    const v = decide(catalogue, [
+      outcome('s1', 'A-01', [
+        ['A-01', true],
+        ['A-02', true],
+      ]),
+    ]);
     assert.equal(v.result, 'pass');
-    assert.deepEqual(v.requirements.map((r) => r.status), ['passed', 'passed', 'not assessed', 'not assessed']);
+    assert.deepEqual(
+      v.requirements.map((r) => r.status),
+      ['passed', 'passed', 'not assessed', 'not assessed'],
+    );
   });
 
   it('fails the requirement a failed check belongs to, not the scenario', () => {
-    const v = decide(catalogue, [outcome('s1', 'A-01', [['A-01', true], ['A-02', false]])]);
+    const v = decide(catalogue, [
+      outcome('s1', 'A-01', [
+        ['A-01', true],
+        ['A-02', false],
+      ]),
+    ]);
     assert.equal(v.result, 'fail');
     assert.equal(v.requirements[0]!.status, 'passed');
     assert.equal(v.requirements[1]!.status, 'failed');
@@ -34,7 +57,10 @@ describe('verdict', () => {
   });
 
   it('does not fail the run for a SHOULD', () => {
-    const v = decide(catalogue, [outcome('s1', 'A-01', [['A-01', true]]), outcome('s2', 'B-01', [['B-01', false]])]);
+    const v = decide(catalogue, [
+      outcome('s1', 'A-01', [['A-01', true]]),
+      outcome('s2', 'B-01', [['B-01', false]]),
+    ]);
     assert.equal(v.result, 'pass');
     assert.equal(v.requirements[2]!.status, 'failed');
   });

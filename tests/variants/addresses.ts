@@ -38,7 +38,7 @@ export const addressVariants: Variant[] = [
   {
     id: 'forwarded-for-from-anyone',
     breaks: 'IP-04',
-    description: 'a trusted front proxy passes on a client\'s own X-Forwarded-For unchanged',
+    description: "a trusted front proxy passes on a client's own X-Forwarded-For unchanged",
     applied: 'proxy',
     proxy: {
       // Every request reaches the server from the trusted proxy's address.

@@ -66,15 +66,21 @@ let generated: Array<{ title: string; requirements: Set<string> }> | undefined;
 export function scenarios() {
   generated ??= generateScenarios(loadContract(), { seed: 1 }).map((s) => ({
     title: s.title,
-    requirements: new Set([s.requirement, ...s.steps.flatMap((step) =>
-      'requirement' in step && step.requirement ? [step.requirement] : [])]),
+    requirements: new Set([
+      s.requirement,
+      ...s.steps.flatMap((step) =>
+        'requirement' in step && step.requirement ? [step.requirement] : [],
+      ),
+    ]),
   }));
   return generated;
 }
 
 /** Titles of the scenarios that check `requirement` as their own or a step's requirement. */
 export const titlesFor = (requirement: string): string[] =>
-  scenarios().filter((s) => s.requirements.has(requirement)).map((s) => s.title);
+  scenarios()
+    .filter((s) => s.requirements.has(requirement))
+    .map((s) => s.title);
 
 /** Decides a row from the runs made: killed or survived, passed or false failure. */
 export function classify(
@@ -84,16 +90,26 @@ export function classify(
   durationMs: number,
 ): MatrixRow {
   const last = runs.at(-1);
-  const failing = [...new Set(runs.flatMap((r) => (r.report?.requirements ?? [])
-    .filter((q) => q.status === 'failed' || q.status === 'errored').map((q) => q.id)))];
-  const killedIn = variant.breaks === null
-    ? undefined
-    : runs.find((r) => statusOf(r, variant.breaks!) === 'failed');
+  const failing = [
+    ...new Set(
+      runs.flatMap((r) =>
+        (r.report?.requirements ?? [])
+          .filter((q) => q.status === 'failed' || q.status === 'errored')
+          .map((q) => q.id),
+      ),
+    ),
+  ];
+  const killedIn =
+    variant.breaks === null
+      ? undefined
+      : runs.find((r) => statusOf(r, variant.breaks!) === 'failed');
   const own = killedIn?.report?.requirements.find((q) => q.id === variant.breaks);
   const anyFailed = (last?.report?.scenarios ?? [])
-    .filter((s) => s.status === 'failed' || s.status === 'errored').map((s) => s.id);
-  const examples = [...new Set(own ? (own.failures ?? []).map((f) => f.scenario) : anyFailed)]
-    .slice(0, 2);
+    .filter((s) => s.status === 'failed' || s.status === 'errored')
+    .map((s) => s.id);
+  const examples = [
+    ...new Set(own ? (own.failures ?? []).map((f) => f.scenario) : anyFailed),
+  ].slice(0, 2);
   const row = {
     id: variant.id,
     breaks: variant.breaks,
@@ -110,8 +126,12 @@ export function classify(
     })),
     durationMs,
   };
-  const unusable = (problem: string): MatrixRow =>
-    ({ ...row, outcome: 'unusable', ok: false, problem });
+  const unusable = (problem: string): MatrixRow => ({
+    ...row,
+    outcome: 'unusable',
+    ok: false,
+    problem,
+  });
 
   if (failure) return unusable(failure);
   const broken = runs.find((r) => !r.report || (r.exitCode !== 0 && r.exitCode !== 1));
@@ -141,4 +161,3 @@ export function classify(
   const problem = `it failed ${failing.join(', ')}, but ${variant.breaks} was ${status}`;
   return { ...row, outcome: 'killed-elsewhere', ok: false, problem };
 }
-

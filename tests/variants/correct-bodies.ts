@@ -7,7 +7,11 @@ import { correct, type Variant } from './model.js';
 function reversed(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversed);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reversed(v)]),
+  );
 }
 
 const isError = (body: Json) => typeof body.error === 'object' && body.error !== null;
@@ -23,32 +27,38 @@ export const correctBodyVariants: Variant[] = [
     id: 'error-extra-fields',
     description: 'error bodies carry extra members, in the error object and beside it',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, request, reply) => {
-      if (!isError(body)) return;
-      const error = { ...(body.error as Json), status: reply.statusCode, retryable: false };
-      return { error, meta: { path: request.url.split('?')[0], apiVersion: '2026-04-10' } };
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, request, reply) => {
+        if (!isError(body)) return;
+        const error = { ...(body.error as Json), status: reply.statusCode, retryable: false };
+        return { error, meta: { path: request.url.split('?')[0], apiVersion: '2026-04-10' } };
+      }),
   }),
   correct({
     id: 'error-messages-reworded',
     description: 'every error message is worded differently',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body) => {
-      if (!isError(body)) return;
-      const message = `Request refused (${String(errorCode(body)).replace(/_/g, ' ')}).`;
-      return { error: { ...(body.error as Json), message } };
-    }),
+    app: (app) =>
+      onJsonReply(app, (body) => {
+        if (!isError(body)) return;
+        const message = `Request refused (${String(errorCode(body)).replace(/_/g, ' ')}).`;
+        return { error: { ...(body.error as Json), message } };
+      }),
   }),
   correct({
     id: 'challenge-reformatted',
     description: 'challenges use a lower-case scheme, other parameter order and other spacing',
     applied: 'hook',
-    app: (app) => app.addHook('onSend', async (_request, reply, payload) => {
-      const challenge = reply.getHeader('www-authenticate');
-      if (typeof challenge !== 'string') return payload;
-      const params = challenge.replace(/^Bearer\s+/i, '').split(/,\s*/).reverse();
-      reply.header('www-authenticate', `bearer   ${params.join(' ,  ')}`);
-      return payload;
-    }),
+    app: (app) =>
+      app.addHook('onSend', async (_request, reply, payload) => {
+        const challenge = reply.getHeader('www-authenticate');
+        if (typeof challenge !== 'string') return payload;
+        const params = challenge
+          .replace(/^Bearer\s+/i, '')
+          .split(/,\s*/)
+          .reverse();
+        reply.header('www-authenticate', `bearer   ${params.join(' ,  ')}`);
+        return payload;
+      }),
   }),
 ];

@@ -28,44 +28,48 @@ export const correctTransportVariants: Variant[] = [
     id: 'media-type-respelled',
     description: 'JSON is labelled Application/JSON; Charset="UTF-8" (RFC 9110 §8.3.1: any case)',
     applied: 'hook',
-    app: (app) => app.addHook('onSend', async (_request, reply, payload) => {
-      const type = String(reply.getHeader('content-type') ?? '');
-      if (/^application\/json\b/i.test(type)) {
-        reply.header('content-type', 'Application/JSON; Charset="UTF-8"');
-      }
-      return payload;
-    }),
+    app: (app) =>
+      app.addHook('onSend', async (_request, reply, payload) => {
+        const type = String(reply.getHeader('content-type') ?? '');
+        if (/^application\/json\b/i.test(type)) {
+          reply.header('content-type', 'Application/JSON; Charset="UTF-8"');
+        }
+        return payload;
+      }),
   }),
   correct({
     id: 'gzip',
     description: 'every non-empty body is gzip-compressed (no Accept-Encoding: any coding is fine)',
     applied: 'hook',
-    app: (app) => app.addHook('onSend', async (_request, reply, payload) => {
-      const body = text(payload);
-      if (!body || body.length === 0) return payload;
-      reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding');
-      return gzipSync(body);
-    }),
+    app: (app) =>
+      app.addHook('onSend', async (_request, reply, payload) => {
+        const body = text(payload);
+        if (!body || body.length === 0) return payload;
+        reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding');
+        return gzipSync(body);
+      }),
   }),
   correct({
     id: 'chunked',
     description: 'every non-empty body is sent chunked, in two chunks, without Content-Length',
     applied: 'hook',
-    app: (app) => app.addHook('onSend', async (_request, reply, payload) => {
-      const body = text(payload);
-      if (!body || body.length < 2) return payload;
-      reply.removeHeader('content-length');
-      const half = Math.floor(body.length / 2);
-      return Readable.from([body.subarray(0, half), body.subarray(half)]);
-    }),
+    app: (app) =>
+      app.addHook('onSend', async (_request, reply, payload) => {
+        const body = text(payload);
+        if (!body || body.length < 2) return payload;
+        reply.removeHeader('content-length');
+        const half = Math.floor(body.length / 2);
+        return Readable.from([body.subarray(0, half), body.subarray(half)]);
+      }),
   }),
   correct({
     id: 'connection-close',
     description: 'every response says Connection: close and the server closes the connection',
     applied: 'hook',
-    app: (app) => app.addHook('onSend', async (_request, reply, payload) => {
-      reply.header('connection', 'close');
-      return payload;
-    }),
+    app: (app) =>
+      app.addHook('onSend', async (_request, reply, payload) => {
+        reply.header('connection', 'close');
+        return payload;
+      }),
   }),
 ];

@@ -9,59 +9,67 @@ export const credentialVariants: Variant[] = [
     breaks: 'CRED-01',
     description: 'a valid key of the right plan is refused as unknown on POST operations',
     applied: 'hook',
-    app: (app) => app.addHook('onRequest', async (request, reply) => {
-      const operation = operationOf(request);
-      const token = bearerToken(request);
-      if (request.method !== 'POST' || operation?.security !== 'apiKey' || !token) return;
-      const key = app.cci.store.findBySecret(token);
-      if (!key || key.revokedAt !== null || !operation.plans.includes(key.plan)) return;
-      return sendError(request, reply, 401, 'invalid_api_key', { credentialSent: true });
-    }),
+    app: (app) =>
+      app.addHook('onRequest', async (request, reply) => {
+        const operation = operationOf(request);
+        const token = bearerToken(request);
+        if (request.method !== 'POST' || operation?.security !== 'apiKey' || !token) return;
+        const key = app.cci.store.findBySecret(token);
+        if (!key || key.revokedAt !== null || !operation.plans.includes(key.plan)) return;
+        return sendError(request, reply, 401, 'invalid_api_key', { credentialSent: true });
+      }),
   },
   {
     id: 'missing-key-403',
     breaks: 'CRED-02',
     description: 'a request without a key is answered 403 missing_api_key, without a challenge',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, _request, reply) => {
-      if (reply.statusCode !== 401 || errorCode(body) !== 'missing_api_key') return;
-      reply.code(403).removeHeader('www-authenticate');
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, _request, reply) => {
+        if (reply.statusCode !== 401 || errorCode(body) !== 'missing_api_key') return;
+        reply.code(403).removeHeader('www-authenticate');
+      }),
   },
   {
     id: 'malformed-key-500',
     breaks: 'CRED-03',
     description: 'a cci_live_ key of the wrong length or characters crashes the parser: 500',
     applied: 'hook',
-    app: (app) => app.addHook('onRequest', async (request) => {
-      const token = bearerToken(request);
-      const { keyFormat } = app.cci.contract;
-      if (!behindKeyGate(request) || !token?.startsWith(keyFormat.livePrefix)) return;
-      if (!keyFormat.pattern.test(token)) throw new Error('key body parser failed');
-    }),
+    app: (app) =>
+      app.addHook('onRequest', async (request) => {
+        const token = bearerToken(request);
+        const { keyFormat } = app.cci.contract;
+        if (!behindKeyGate(request) || !token?.startsWith(keyFormat.livePrefix)) return;
+        if (!keyFormat.pattern.test(token)) throw new Error('key body parser failed');
+      }),
   },
   {
     id: 'unknown-key-as-malformed',
     breaks: 'CRED-04',
     description: 'a well-formed unknown key is answered with malformed_api_key',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body) => {
-      if (errorCode(body) !== 'invalid_api_key') return;
-      return { error: { ...(body.error as object), code: 'malformed_api_key' } };
-    }),
+    app: (app) =>
+      onJsonReply(app, (body) => {
+        if (errorCode(body) !== 'invalid_api_key') return;
+        return { error: { ...(body.error as object), code: 'malformed_api_key' } };
+      }),
   },
   {
     id: 'key-shape-too-strict',
     breaks: 'CRED-04',
     description: 'only 40-character key bodies (the length it issues) count as well-formed',
     applied: 'hook',
-    app: (app) => app.addHook('onRequest', async (request, reply) => {
-      const token = bearerToken(request);
-      const { contract: { keyFormat }, keyBodyLength } = app.cci;
-      if (!behindKeyGate(request) || !token || !keyFormat.pattern.test(token)) return;
-      if (token.length - keyFormat.livePrefix.length === keyBodyLength) return;
-      return sendError(request, reply, 401, 'malformed_api_key', { credentialSent: true });
-    }),
+    app: (app) =>
+      app.addHook('onRequest', async (request, reply) => {
+        const token = bearerToken(request);
+        const {
+          contract: { keyFormat },
+          keyBodyLength,
+        } = app.cci;
+        if (!behindKeyGate(request) || !token || !keyFormat.pattern.test(token)) return;
+        if (token.length - keyFormat.livePrefix.length === keyBodyLength) return;
+        return sendError(request, reply, 401, 'malformed_api_key', { credentialSent: true });
+      }),
   },
   {
     id: 'test-key-accepted',

@@ -11,76 +11,83 @@ export const errorVariants: Variant[] = [
     breaks: 'CHAL-01',
     description: '401 answers carry no WWW-Authenticate',
     applied: 'hook',
-    app: (app) => app.addHook('onSend', async (_request, reply, payload) => {
-      if (reply.statusCode === 401) reply.removeHeader('www-authenticate');
-      return payload;
-    }),
+    app: (app) =>
+      app.addHook('onSend', async (_request, reply, payload) => {
+        if (reply.statusCode === 401) reply.removeHeader('www-authenticate');
+        return payload;
+      }),
   },
   {
     id: 'challenge-error-without-credential',
     breaks: 'CHAL-02',
     description: 'the challenge says error="invalid_token" also when no key was sent',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, _request, reply) => {
-      if (reply.statusCode !== 401 || errorCode(body) !== 'missing_api_key') return;
-      reply.header('www-authenticate', 'Bearer realm="cci", error="invalid_token"');
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, _request, reply) => {
+        if (reply.statusCode !== 401 || errorCode(body) !== 'missing_api_key') return;
+        reply.header('www-authenticate', 'Bearer realm="cci", error="invalid_token"');
+      }),
   },
   {
     id: 'error-code-missing',
     breaks: 'ERR-01',
     description: '401 and 403 bodies have no error.code',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, _request, reply) => {
-      if (!authError(reply.statusCode)) return;
-      const { code: _, ...rest } = body.error as Json;
-      return { error: rest };
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, _request, reply) => {
+        if (!authError(reply.statusCode)) return;
+        const { code: _, ...rest } = body.error as Json;
+        return { error: rest };
+      }),
   },
   {
     id: 'error-code-renamed',
     breaks: 'ERR-01',
     description: '401 and 403 bodies name the code error.type instead of error.code',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, _request, reply) => {
-      if (!authError(reply.statusCode)) return;
-      const { code, ...rest } = body.error as Json;
-      return { error: { type: code, ...rest } };
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, _request, reply) => {
+        if (!authError(reply.statusCode)) return;
+        const { code, ...rest } = body.error as Json;
+        return { error: { type: code, ...rest } };
+      }),
   },
   {
     id: 'error-code-outside-enum',
     breaks: 'ERR-01',
     description: '401 and 403 bodies carry codes outside the closed set (unauthorized, forbidden)',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, _request, reply) => {
-      if (!authError(reply.statusCode)) return;
-      const code = reply.statusCode === 401 ? 'unauthorized' : 'forbidden';
-      return { error: { ...(body.error as Json), code } };
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, _request, reply) => {
+        if (!authError(reply.statusCode)) return;
+        const code = reply.statusCode === 401 ? 'unauthorized' : 'forbidden';
+        return { error: { ...(body.error as Json), code } };
+      }),
   },
   {
     id: 'error-text-plain',
     breaks: 'ERR-01',
     description: '401 and 403 bodies are text/plain "code: message" lines',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, _request, reply) => {
-      if (!authError(reply.statusCode)) return;
-      const error = body.error as Json;
-      reply.header('content-type', 'text/plain; charset=utf-8');
-      return `${String(error.code)}: ${String(error.message)}\n`;
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, _request, reply) => {
+        if (!authError(reply.statusCode)) return;
+        const error = body.error as Json;
+        reply.header('content-type', 'text/plain; charset=utf-8');
+        return `${String(error.code)}: ${String(error.message)}\n`;
+      }),
   },
   {
     id: 'key-echoed',
     breaks: 'ERR-02',
     description: 'the error message of a refused credential quotes the submitted key',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, request, reply) => {
-      const token = bearerToken(request);
-      if (!authError(reply.statusCode) || !token) return;
-      return { error: { ...(body.error as Json), message: `The key "${token}" was refused.` } };
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, request, reply) => {
+        const token = bearerToken(request);
+        if (!authError(reply.statusCode) || !token) return;
+        return { error: { ...(body.error as Json), message: `The key "${token}" was refused.` } };
+      }),
   },
   {
     id: 'key-body-echoed',
@@ -88,10 +95,11 @@ export const errorVariants: Variant[] = [
     description: 'refusing an unknown key, the message quotes it without its cci_live_ prefix',
     applied: 'hook',
     // Only unknown keys: they are made up by the suite, so no real key reaches a report.
-    app: (app) => onJsonReply(app, (body, request) => {
-      const key = /^cci_live_(.+)$/s.exec(bearerToken(request) ?? '')?.[1];
-      if (errorCode(body) !== 'invalid_api_key' || !key) return;
-      return { error: { ...(body.error as Json), message: `No key matches "${key}".` } };
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, request) => {
+        const key = /^cci_live_(.+)$/s.exec(bearerToken(request) ?? '')?.[1];
+        if (errorCode(body) !== 'invalid_api_key' || !key) return;
+        return { error: { ...(body.error as Json), message: `No key matches "${key}".` } };
+      }),
   },
 ];

@@ -18,20 +18,22 @@ export const lifecycleVariants: Variant[] = [
     breaks: 'LIFE-01',
     description: 'a revoked key gets 403 revoked_api_key, without a challenge',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, _request, reply) => {
-      if (reply.statusCode !== 401 || errorCode(body) !== 'revoked_api_key') return;
-      reply.code(403).removeHeader('www-authenticate');
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, _request, reply) => {
+        if (reply.statusCode !== 401 || errorCode(body) !== 'revoked_api_key') return;
+        reply.code(403).removeHeader('www-authenticate');
+      }),
   },
   {
     id: 'revocation-grace-1s',
     breaks: 'LIFE-02',
     description: 'a revoked key keeps working for 1 s after its revocation (a stale cache)',
     applied: 'store-wrapper',
-    app: (app) => wrapLookup(app, (next, secret) => {
-      const key = next(secret);
-      return key?.revokedAt && since(key.revokedAt) < 1000 ? { ...key, revokedAt: null } : key;
-    }),
+    app: (app) =>
+      wrapLookup(app, (next, secret) => {
+        const key = next(secret);
+        return key?.revokedAt && since(key.revokedAt) < 1000 ? { ...key, revokedAt: null } : key;
+      }),
   },
   {
     id: 'revocation-per-connection-cache',
@@ -59,22 +61,24 @@ export const lifecycleVariants: Variant[] = [
     breaks: 'LIFE-03',
     description: 'a new key is unknown for its first second (replication lag): rotation breaks',
     applied: 'store-wrapper',
-    app: (app) => wrapLookup(app, (next, secret) => {
-      const key = next(secret);
-      return key && since(key.createdAt) < 1000 ? undefined : key;
-    }),
+    app: (app) =>
+      wrapLookup(app, (next, secret) => {
+        const key = next(secret);
+        return key && since(key.createdAt) < 1000 ? undefined : key;
+      }),
   },
   {
     id: 'revoke-revokes-account',
     breaks: 'LIFE-04',
     description: "revoking one key revokes every key of the key's account",
     applied: 'hook',
-    app: (app) => app.addHook('preHandler', async (request) => {
-      if (request.routeOptions.config.operation?.operationId !== 'revokeApiKey') return;
-      const { store } = app.cci;
-      const key = store.get((request.params as { keyId: string }).keyId);
-      if (!key) return;
-      for (const sibling of store.list(key.accountId)) store.revoke(sibling.id);
-    }),
+    app: (app) =>
+      app.addHook('preHandler', async (request) => {
+        if (request.routeOptions.config.operation?.operationId !== 'revokeApiKey') return;
+        const { store } = app.cci;
+        const key = store.get((request.params as { keyId: string }).keyId);
+        if (!key) return;
+        for (const sibling of store.list(key.accountId)) store.revoke(sibling.id);
+      }),
   },
 ];

@@ -34,8 +34,10 @@ export const managementVariants: Variant[] = [
           previews.set(String(body.id), `${body.key.slice(0, 17)}…`);
         }
         if (operationId !== 'listApiKeys' || !Array.isArray(body.keys)) return;
-        const keys = (body.keys as Json[])
-          .map((k) => ({ ...k, preview: previews.get(String(k.id)) }));
+        const keys = (body.keys as Json[]).map((k) => ({
+          ...k,
+          preview: previews.get(String(k.id)),
+        }));
         return { keys };
       });
     },
@@ -45,20 +47,22 @@ export const managementVariants: Variant[] = [
     breaks: 'MGMT-02',
     description: 'revoking a key id that names no key answers 204, not 404 key_not_found',
     applied: 'hook',
-    app: (app) => app.addHook('preHandler', async (request, reply) => {
-      if (operationOf(request)?.operationId !== 'revokeApiKey') return;
-      const { keyId } = request.params as { keyId: string };
-      if (!app.cci.store.get(keyId)) return reply.code(204).send();
-    }),
+    app: (app) =>
+      app.addHook('preHandler', async (request, reply) => {
+        if (operationOf(request)?.operationId !== 'revokeApiKey') return;
+        const { keyId } = request.params as { keyId: string };
+        if (!app.cci.store.get(keyId)) return reply.code(204).send();
+      }),
   },
   {
     id: 'introspection-local-address',
     breaks: 'MGMT-03',
     description: "introspection reports the server's own address as the client's",
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, request) => {
-      if (operationOf(request)?.operationId !== 'getCallerIdentity') return;
-      return { ...body, clientAddress: request.socket.localAddress };
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, request) => {
+        if (operationOf(request)?.operationId !== 'getCallerIdentity') return;
+        return { ...body, clientAddress: request.socket.localAddress };
+      }),
   },
 ];

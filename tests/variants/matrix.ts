@@ -2,7 +2,12 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { redactSecrets } from '../../src/secrets/redact.js';
 import {
-  classify, titlesFor, type MadeRun, type Matrix, type MatrixRow, type Scope,
+  classify,
+  titlesFor,
+  type MadeRun,
+  type Matrix,
+  type MatrixRow,
+  type Scope,
 } from './classify.js';
 import type { Variant } from './model.js';
 import { ROOT, runSuite, statusOf, type SuiteOptions, type SuiteRun } from './run-suite.js';
@@ -105,11 +110,14 @@ export async function decideVariant(variant: Variant, dir: string, settings: Run
     const killed = (made: SuiteRun) => target !== null && statusOf(made, target) === 'failed';
     try {
       const titles = target ? titlesFor(target) : [];
-      const focused = titles.length === 0 ? undefined : await run(
-        'focused',
-        `the ${titles.length} scenarios of ${target}, stop at ${maxFailures} failures`,
-        { maxFailures, grep: titles.map(escape).join('|') },
-      );
+      const focused =
+        titles.length === 0
+          ? undefined
+          : await run(
+              'focused',
+              `the ${titles.length} scenarios of ${target}, stop at ${maxFailures} failures`,
+              { maxFailures, grep: titles.map(escape).join('|') },
+            );
       if (!focused || (target && !killed(focused))) {
         const limit = `whole suite, stop at ${maxFailures} failures`;
         const whole = await run('whole', limit, { maxFailures });
@@ -131,4 +139,3 @@ function stoppedEarly(run: SuiteRun, maxFailures: number): boolean {
   const counts = run.report?.counts.scenarios ?? {};
   return (counts.failed ?? 0) + (counts.errored ?? 0) >= maxFailures;
 }
-

@@ -1,6 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import {
-  clientAddress, isAllowed, parseAllowEntry, type AllowEntry,
+  clientAddress,
+  isAllowed,
+  parseAllowEntry,
+  type AllowEntry,
 } from '../../reference/addresses.js';
 import { sendError } from '../../reference/errors.js';
 import type { StoredKey } from '../../reference/store.js';
@@ -11,7 +14,8 @@ import type { Variant } from './model.js';
 
 /** Whether the request's address is on the key's allowlist, as the server would decide. */
 function addressAllowed(request: FastifyRequest, key: StoredKey): boolean {
-  const entries = key.allowedIps.map(parseAllowEntry)
+  const entries = key.allowedIps
+    .map(parseAllowEntry)
     .filter((e): e is AllowEntry => typeof e !== 'string');
   const { trustedProxies } = request.server.cci;
   const address = clientAddress(
@@ -35,31 +39,34 @@ export const orderVariants: Variant[] = [
     breaks: 'ORDER-01',
     description: 'the allowlist is checked before revocation: a revoked key gets ip_not_allowed',
     applied: 'hook',
-    app: (app) => app.addHook('onRequest', async (request, reply) => {
-      const key = presentedKey(request);
-      if (!key || key.revokedAt === null || addressAllowed(request, key)) return;
-      return sendError(request, reply, 403, 'ip_not_allowed');
-    }),
+    app: (app) =>
+      app.addHook('onRequest', async (request, reply) => {
+        const key = presentedKey(request);
+        if (!key || key.revokedAt === null || addressAllowed(request, key)) return;
+        return sendError(request, reply, 403, 'ip_not_allowed');
+      }),
   },
   {
     id: 'plan-before-address',
     breaks: 'ORDER-02',
     description: 'the plan is checked before the address: plan_restricted, not ip_not_allowed',
     applied: 'hook',
-    app: (app) => app.addHook('onRequest', async (request, reply) => {
-      const key = presentedKey(request);
-      if (!key || key.revokedAt !== null) return;
-      if (operationOf(request)?.plans.includes(key.plan)) return;
-      return sendError(request, reply, 403, 'plan_restricted');
-    }),
+    app: (app) =>
+      app.addHook('onRequest', async (request, reply) => {
+        const key = presentedKey(request);
+        if (!key || key.revokedAt !== null) return;
+        if (operationOf(request)?.plans.includes(key.plan)) return;
+        return sendError(request, reply, 403, 'plan_restricted');
+      }),
   },
   {
     id: 'unknown-route-404',
     breaks: 'ORDER-03',
     description: 'routing comes first: an unknown path gets 404 whoever asks',
     applied: 'hook',
-    app: (app) => app.addHook('onRequest', async (request, reply) => {
-      if (request.is404) return sendError(request, reply, 404, 'not_found');
-    }),
+    app: (app) =>
+      app.addHook('onRequest', async (request, reply) => {
+        if (request.is404) return sendError(request, reply, 404, 'not_found');
+      }),
   },
 ];

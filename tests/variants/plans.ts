@@ -8,21 +8,23 @@ export const planVariants: Variant[] = [
     breaks: 'PLAN-01',
     description: 'a key whose plan lacks the operation gets 401 plan_restricted, not 403',
     applied: 'hook',
-    app: (app) => onJsonReply(app, (body, _request, reply) => {
-      if (reply.statusCode !== 403 || errorCode(body) !== 'plan_restricted') return;
-      reply.code(401).header('www-authenticate', 'Bearer realm="cci", error="invalid_token"');
-    }),
+    app: (app) =>
+      onJsonReply(app, (body, _request, reply) => {
+        if (reply.statusCode !== 403 || errorCode(body) !== 'plan_restricted') return;
+        reply.code(401).header('www-authenticate', 'Bearer realm="cci", error="invalid_token"');
+      }),
   },
   {
     id: 'plan-not-enforced-on-exports',
     breaks: 'PLAN-01',
     description: 'createBulkExport also admits professional keys (its plan list has a stray entry)',
     applied: 'hook',
-    app: (app) => app.addHook('onRequest', async (request) => {
-      // The app's own copy of the operation, which its gate reads the plans from.
-      const operation = operationOf(request);
-      if (operation?.operationId !== 'createBulkExport') return;
-      if (!operation.plans.includes('professional')) operation.plans.push('professional');
-    }),
+    app: (app) =>
+      app.addHook('onRequest', async (request) => {
+        // The app's own copy of the operation, which its gate reads the plans from.
+        const operation = operationOf(request);
+        if (operation?.operationId !== 'createBulkExport') return;
+        if (!operation.plans.includes('professional')) operation.plans.push('professional');
+      }),
   },
 ];

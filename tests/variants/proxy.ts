@@ -30,7 +30,13 @@ export interface Upstream {
 
 /** Headers of one hop only (RFC 9110 §7.6.1): never forwarded. */
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
 ]);
 
 const pairs = (raw: string[]): RawHeader[] =>
@@ -74,19 +80,22 @@ export function startProxy(upstream: Upstream, options: ProxyOptions = {}): Prom
       headers[key] = had === undefined ? value : [...before, value];
     }
     const target = new URL(base);
-    const call = httpRequest({
-      host: target.hostname.replace(/^\[|\]$/g, ''),
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers,
-      agent: agentFor(req.socket, local),
-    }, (upstreamRes) => {
-      const back = endToEnd(pairs(upstreamRes.rawHeaders));
-      const rewritten = options.response?.(back) ?? back;
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, rewritten.flat());
-      upstreamRes.pipe(res);
-    });
+    const call = httpRequest(
+      {
+        host: target.hostname.replace(/^\[|\]$/g, ''),
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers,
+        agent: agentFor(req.socket, local),
+      },
+      (upstreamRes) => {
+        const back = endToEnd(pairs(upstreamRes.rawHeaders));
+        const rewritten = options.response?.(back) ?? back;
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, rewritten.flat());
+        upstreamRes.pipe(res);
+      },
+    );
     call.on('error', () => {
       if (!res.headersSent) res.writeHead(502);
       res.end();

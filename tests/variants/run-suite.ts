@@ -54,13 +54,21 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     Object.entries(process.env).filter(([name]) => !name.startsWith('CCI_')),
   );
   const args = [
-    '--import', 'tsx', CLI,
-    '--base-url', options.url,
-    '--management-token', options.managementToken,
-    '--trusted-proxy', TRUSTED_PROXY,
-    '--output', dir,
-    '--workers', String(options.workers),
-    '--reporter', 'dot',
+    '--import',
+    'tsx',
+    CLI,
+    '--base-url',
+    options.url,
+    '--management-token',
+    options.managementToken,
+    '--trusted-proxy',
+    TRUSTED_PROXY,
+    '--output',
+    dir,
+    '--workers',
+    String(options.workers),
+    '--reporter',
+    'dot',
     ...(options.maxFailures ? ['--max-failures', String(options.maxFailures)] : []),
     ...(options.grep ? ['--grep', options.grep] : []),
   ];
@@ -79,7 +87,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   rmSync(join(dir, 'test-results'), { recursive: true, force: true, maxRetries: 3 });
   const file = join(dir, 'conformance.json');
   const report = existsSync(file)
-    ? JSON.parse(readFileSync(file, 'utf8')) as ConformanceReport
+    ? (JSON.parse(readFileSync(file, 'utf8')) as ConformanceReport)
     : undefined;
   return { exitCode, dir, ...(report ? { report } : {}) };
 }

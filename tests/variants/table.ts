@@ -3,7 +3,12 @@ import type { Matrix } from './classify.js';
 /** The matrix as a plain-text table, one row per variant, and a summary. */
 export function formatMatrix(matrix: Matrix): string {
   const header = [
-    'variant', 'breaks', 'applied', 'result', 'failing requirements', 'e.g. failing scenarios',
+    'variant',
+    'breaks',
+    'applied',
+    'result',
+    'failing requirements',
+    'e.g. failing scenarios',
   ];
   const cells = matrix.rows.map((r) => [
     r.id,
@@ -14,7 +19,11 @@ export function formatMatrix(matrix: Matrix): string {
     r.examples.join(', ') || '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const broken = matrix.rows.filter((r) => r.breaks !== null);
   const correct = matrix.rows.filter((r) => r.breaks === null);
   const seconds = Math.round(matrix.durationMs / 1000);
