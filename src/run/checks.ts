@@ -186,3 +186,57 @@ export function describeFailures(checks: Check[]): string {
     .map((c) => `${c.requirement} ${c.what}: expected ${c.expected}, got ${c.actual}`)
     .join('\n');
 }
+
+function parsed(res: HttpResponse): Record<string, unknown> | undefined {
+  try {
+    const body = JSON.parse(res.body) as unknown;
+    return body !== null && typeof body === 'object'
+      ? (body as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** MGMT-02: a refusal of bad input names what is wrong, in its message or its details. */
+export function namesCheck(names: string, res: HttpResponse): Check {
+  const error = parsed(res)?.error as { message?: unknown; details?: unknown } | undefined;
+  const said = [error?.message, ...(Array.isArray(error?.details) ? error.details : [])]
+    .map((part) => JSON.stringify(part ?? ''))
+    .join(' ');
+  return said.toLowerCase().includes(names.toLowerCase())
+    ? pass('MGMT-02', `refusal names ${names}`)
+    : fail(
+        'MGMT-02',
+        '/error/message and /error/details',
+        `a mention of ${names}`,
+        said || '(none)',
+      );
+}
+
+/** MGMT-03: the introspection reports the caller's address and its key's plan. */
+export function identityChecks(
+  expected: { clientAddress: string; plan: string },
+  res: HttpResponse,
+): Check[] {
+  const body = parsed(res) ?? {};
+  const same = (a: unknown, b: string) =>
+    typeof a === 'string' && a.replace(/^::ffff:/i, '').toLowerCase() === b.toLowerCase();
+  const checks: Check[] = [];
+  for (const [field, value] of Object.entries(expected)) {
+    checks.push(
+      same(body[field], value)
+        ? pass('MGMT-03', field)
+        : fail('MGMT-03', `/${field}`, value, String(body[field])),
+    );
+  }
+  for (const field of ['keyId', 'name']) {
+    const value = body[field];
+    checks.push(
+      typeof value === 'string' && value.length > 0
+        ? pass('MGMT-03', field)
+        : fail('MGMT-03', `/${field}`, 'the key it names', String(value)),
+    );
+  }
+  return checks;
+}

@@ -15,7 +15,7 @@ import { redactSecrets } from '../secrets/redact.js';
 import { ManagementApi } from '../target/management-api.js';
 import { runAccount } from '../target/provision.js';
 import { runSecrets, type RunState } from '../target/state.js';
-import { checkResponse, type Check } from './checks.js';
+import { checkResponse, identityChecks, namesCheck, type Check } from './checks.js';
 
 /** What one step sent and got, redacted, for the report. */
 export interface Evidence {
@@ -175,7 +175,11 @@ class Sequence {
       validator,
       secrets: sent,
     });
-    if (step.expectClientAddress) checks.push(this.addressCheck(step.expectClientAddress, res));
+    if (step.expectIdentity) {
+      const { clientAddress, plan } = step.expectIdentity;
+      const address = this.sourceAddress(clientAddress) ?? res.localAddress ?? '';
+      checks.push(...identityChecks({ clientAddress: address, plan }, res));
+    }
     this.record(
       index,
       'request',
@@ -197,26 +201,6 @@ class Sequence {
       this.connections.set(name, agent);
     }
     return agent;
-  }
-
-  /** MGMT-03: the introspection reports the address the request really came from. */
-  private addressCheck(source: Source, res: HttpResponse): Check {
-    const expected = this.sourceAddress(source) ?? res.localAddress ?? '';
-    let reported: unknown;
-    try {
-      reported = (JSON.parse(res.body) as { clientAddress?: unknown }).clientAddress;
-    } catch {
-      reported = undefined;
-    }
-    return typeof reported === 'string' && normalise(reported) === normalise(expected)
-      ? { requirement: 'MGMT-03', ok: true, what: 'clientAddress' }
-      : {
-          requirement: 'MGMT-03',
-          ok: false,
-          what: '/clientAddress',
-          expected,
-          actual: String(reported),
-        };
   }
 
   private async create(index: number, step: CreateStep): Promise<void> {
@@ -308,6 +292,7 @@ class Sequence {
       validator,
       secrets: this.secrets,
     });
+    if (step.names) checks.push(namesCheck(step.names, res));
     this.record(
       index,
       'management',
@@ -370,8 +355,4 @@ function tokensOf(headers: Record<string, string>): string[] {
   const value = headers.authorization;
   if (!value) return [];
   return value.split(/[\s,]+/).filter((part) => part.length >= 12);
-}
-
-function normalise(address: string): string {
-  return address.replace(/^::ffff:/i, '').toLowerCase();
 }

@@ -342,6 +342,22 @@ class Generator {
       true,
     );
     ip(
+      'cidr-last',
+      'CIDR allowlist admits the last address of its range',
+      'IP-03',
+      'ip.cidr',
+      'cidr-last',
+      true,
+    );
+    ip(
+      'cidr-beyond',
+      'CIDR allowlist refuses the first address past its range',
+      'IP-03',
+      'ip.cidr',
+      'cidr-beyond',
+      false,
+    );
+    ip(
       'cidr-outside',
       'CIDR allowlist refuses an address outside',
       'IP-03',
@@ -579,7 +595,7 @@ class Generator {
             action: 'request',
             request: this.request(whoami, 'Bearer {{key:ip.allowed}}', { from: 'allowed' }),
             expect: this.ok(whoami),
-            expectClientAddress: 'allowed',
+            expectIdentity: { clientAddress: 'allowed', plan: this.contract.plans.at(-1)! },
           },
         ],
       });
@@ -598,6 +614,7 @@ class Generator {
       slug: string,
       title: string,
       body: unknown,
+      names: string | undefined,
       method = 'POST',
       path = '/v1/keys',
       status = 400,
@@ -614,33 +631,43 @@ class Generator {
             path,
             body,
             expect: { status, code: status === 404 ? 'key_not_found' : 'invalid_request' },
+            ...(names ? { names } : {}),
           },
         ],
       });
     const plan = this.contract.plans[0]!;
-    bad('empty-name', 'key with an empty name is refused', { name: '', plan });
-    bad('overlong-name', 'key with an overlong name is refused', { name: 'n'.repeat(101), plan });
-    bad('unknown-plan', 'key with an unknown plan is refused', {
-      name: 'cci-conformance bad plan',
-      plan: 'platinum',
-    });
-    bad('invalid-cidr', 'key with an invalid CIDR range is refused', {
-      name: 'cci-conformance bad cidr',
-      plan,
-      allowedIps: ['198.51.100.0/33'],
-    });
-    bad('invalid-address', 'key with an invalid address is refused', {
-      name: 'cci-conformance bad address',
-      plan,
-      allowedIps: ['203.0.113.300'],
-    });
-    bad('malformed-json', 'malformed JSON body is refused', '{"name": "cci-conformance", "plan":');
+    bad('empty-name', 'key with an empty name is refused', { name: '', plan }, 'name');
+    const overlong = { name: 'n'.repeat(101), plan };
+    bad('overlong-name', 'key with an overlong name is refused', overlong, 'name');
+    const named = (what: string) => `cci-conformance bad ${what}`;
+    bad(
+      'unknown-plan',
+      'key with an unknown plan is refused',
+      { name: named('plan'), plan: 'platinum' },
+      'plan',
+    );
+    bad(
+      'invalid-cidr',
+      'key with an invalid CIDR range is refused',
+      { name: named('cidr'), plan, allowedIps: ['198.51.100.0/33'] },
+      'allowedIps',
+    );
+    bad(
+      'invalid-address',
+      'key with an invalid address is refused',
+      { name: named('address'), plan, allowedIps: ['203.0.113.300'] },
+      'allowedIps',
+    );
+    const broken = '{"name": "cci-conformance", "plan":';
+    bad('malformed-json', 'malformed JSON body is refused', broken, 'JSON');
+    const unknownId = `/v1/keys/key_${this.faker.string.alphanumeric(16)}`;
     bad(
       'unknown-key-id',
       'revoking an unknown key id gets 404',
       undefined,
+      undefined,
       'DELETE',
-      `/v1/keys/key_${this.faker.string.alphanumeric(16)}`,
+      unknownId,
       404,
     );
   }

@@ -15,6 +15,10 @@ export type Source =
   | 'other'
   /** Inside the range that `ip.cidr` keys list. */
   | 'cidr-inside'
+  /** The last address of that range. */
+  | 'cidr-last'
+  /** The first address after that range. */
+  | 'cidr-beyond'
   /** The IPv6 loopback; needs the target's IPv6 URL. */
   | 'ipv6'
   /** A configured trusted proxy of the target. */
@@ -66,8 +70,8 @@ export interface RequestStep {
   expect: Expectation;
   /** The requirement this step proves; defaults to the scenario's. */
   requirement?: string;
-  /** Only for introspection: the response's `clientAddress` must be this source's address. */
-  expectClientAddress?: Source;
+  /** Only for introspection: what the response must report about the caller. */
+  expectIdentity?: { clientAddress: Source; plan: string };
 }
 
 /** Create a key through the management API and remember its secret as `{{seq:NAME}}`. */
@@ -99,6 +103,8 @@ export interface ManagementStep {
   /** Sent as is when a string (to send broken JSON), else serialised. */
   body?: unknown;
   expect: Expectation;
+  /** What the refusal must name, in its message or in a `details` entry. */
+  names?: string;
 }
 
 export type Step = RequestStep | CreateStep | RevokeStep | ListStep | ManagementStep;

@@ -12,6 +12,8 @@ export const LOOPBACK = {
   other: '127.0.0.3',
   cidr: '127.0.0.16/28',
   cidrInside: '127.0.0.20',
+  cidrLast: '127.0.0.31',
+  cidrBeyond: '127.0.0.32',
   ipv6: '::1',
 } as const;
 
@@ -54,6 +56,8 @@ export function loopbackPlan(
       allowed: LOOPBACK.allowed,
       other: LOOPBACK.other,
       'cidr-inside': LOOPBACK.cidrInside,
+      'cidr-last': LOOPBACK.cidrLast,
+      'cidr-beyond': LOOPBACK.cidrBeyond,
       ...(ipv6Url ? { ipv6: LOOPBACK.ipv6 } : {}),
       ...(trustedProxy ? { 'trusted-proxy': trustedProxy } : {}),
     },
@@ -79,6 +83,8 @@ export function remotePlan(observed: string | undefined): AddressPlan {
   const missingSources: AddressPlan['missingSources'] = {
     other: oneAddress,
     ipv6: 'IPv6 allowlists are checked on loopback targets only',
+    'cidr-last': oneAddress,
+    'cidr-beyond': oneAddress,
     'trusted-proxy': "a remote target's trusted proxies cannot be used from here",
   };
   if (!observed) {

@@ -4,7 +4,7 @@ import { loadContract } from '../../src/contract/load.js';
 import { SchemaValidator } from '../../src/contract/schemas.js';
 import { parseChallenges } from '../../src/http/challenge.js';
 import type { HttpResponse } from '../../src/http/client.js';
-import { checkResponse } from '../../src/run/checks.js';
+import { checkResponse, identityChecks, namesCheck } from '../../src/run/checks.js';
 import type { Expectation } from '../../src/scenarios/model.js';
 
 const contract = loadContract();
@@ -141,5 +141,41 @@ describe('response checks', () => {
     assert.match(leak.actual!, /cci_live_…abcd/);
     const header = response(401, err('revoked_api_key'), [...ok, ['X-Key', KEY]]);
     assert.deepEqual(failed(revoked, header), ['ERR-02']);
+  });
+});
+
+describe('management checks', () => {
+  it('MGMT-02: a refusal must name what is wrong, in its message or details', () => {
+    const named = response(400, { error: { code: 'invalid_request', message: '/name is blank' } });
+    assert.equal(namesCheck('name', named).ok, true);
+    const detailed = response(400, {
+      error: {
+        code: 'invalid_request',
+        message: 'no',
+        details: [{ pointer: '/plan', problem: 'x' }],
+      },
+    });
+    assert.equal(namesCheck('plan', detailed).ok, true);
+    const vague = namesCheck('name', response(400, err('invalid_request')));
+    assert.deepEqual([vague.requirement, vague.ok], ['MGMT-02', false]);
+  });
+
+  it('MGMT-03: introspection must report the address, the plan and the key', () => {
+    const body = {
+      keyId: 'key_1',
+      name: 'n',
+      plan: 'enterprise',
+      clientAddress: '::ffff:127.0.0.2',
+    };
+    const expected = { clientAddress: '127.0.0.2', plan: 'enterprise' };
+    assert.ok(identityChecks(expected, response(200, body)).every((c) => c.ok));
+    const wrong = identityChecks(expected, response(200, { ...body, plan: 'starter', keyId: '' }));
+    assert.deepEqual(
+      wrong
+        .filter((c) => !c.ok)
+        .map((c) => c.what)
+        .sort(),
+      ['/keyId', '/plan'],
+    );
   });
 });

@@ -34,6 +34,8 @@ const PER_OPERATION = [
   'ip-other-source',
   'ipv6-allowed',
   'cidr-inside',
+  'cidr-last',
+  'cidr-beyond',
   'cidr-outside',
   'forwarded-spoofed',
 ];

@@ -13,6 +13,13 @@ const loadAllowlist = (keep: (entry: string) => boolean) => (app: FastifyInstanc
     return key && { ...key, allowedIps: key.allowedIps.filter(keep) };
   });
 
+/** The store as a loader that rewrites each allowlist entry with `change`. */
+const rewriteAllowlist = (change: (entry: string) => string) => (app: FastifyInstance) =>
+  wrapLookup(app, (next, secret) => {
+    const key = next(secret);
+    return key && { ...key, allowedIps: key.allowedIps.map(change) };
+  });
+
 export const addressVariants: Variant[] = [
   {
     id: 'allowlist-ignored',
@@ -34,6 +41,15 @@ export const addressVariants: Variant[] = [
     description: 'CIDR allowlist entries are dropped on load (a range-only list allows all)',
     applied: 'store-wrapper',
     app: loadAllowlist((entry) => !entry.includes('/')),
+  },
+  {
+    id: 'cidr-mask-one-bit-long',
+    breaks: 'IP-03',
+    description: 'a CIDR prefix is read one bit too long: /28 admits 8 addresses, not 16',
+    applied: 'store-wrapper',
+    app: rewriteAllowlist((entry) =>
+      entry.replace(/\/(\d+)$/, (_, bits) => `/${Number(bits) + 1}`),
+    ),
   },
   {
     id: 'forwarded-for-from-anyone',

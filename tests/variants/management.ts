@@ -55,6 +55,29 @@ export const managementVariants: Variant[] = [
       }),
   },
   {
+    id: 'bad-input-unexplained',
+    breaks: 'MGMT-02',
+    description: 'a refused key creation says only "Bad request." and gives no details',
+    applied: 'hook',
+    app: (app) =>
+      onJsonReply(app, (body, request, reply) => {
+        if (operationOf(request)?.operationId !== 'createApiKey' || reply.statusCode !== 400)
+          return;
+        return { error: { code: 'invalid_request', message: 'Bad request.' } };
+      }),
+  },
+  {
+    id: 'introspection-wrong-plan',
+    breaks: 'MGMT-03',
+    description: "introspection reports the account's cheapest plan, not the key's",
+    applied: 'hook',
+    app: (app) =>
+      onJsonReply(app, (body, request) => {
+        if (operationOf(request)?.operationId !== 'getCallerIdentity') return;
+        return { ...body, plan: app.cci.contract.plans[0] };
+      }),
+  },
+  {
     id: 'introspection-local-address',
     breaks: 'MGMT-03',
     description: "introspection reports the server's own address as the client's",
