@@ -28,6 +28,23 @@ export interface ErrorOptions {
   challengeError?: string;
 }
 
+/**
+ * The body of an error up to its request id, per code and message, serialised once: the
+ * refusal paths are hot under a flood of bad keys, and must cost no more than acceptance.
+ */
+const bodyStarts = new Map<string, string>();
+
+function errorJson(code: string, message: string, requestId: string): string {
+  const cacheKey = `${code}\u0000${message}`;
+  let start = bodyStarts.get(cacheKey);
+  if (start === undefined) {
+    start = `{"error":{"code":${JSON.stringify(code)},"message":${JSON.stringify(message)},"requestId":`;
+    // Custom messages (they may quote client input) are not worth keeping.
+    if (message === MESSAGES[code]) bodyStarts.set(cacheKey, start);
+  }
+  return `${start}${JSON.stringify(requestId)},"docs":${JSON.stringify(`${DOCS}-${code}`)}}}`;
+}
+
 /** Sends the contract's error body, and for a 401 the Bearer challenge (RFC 6750 §3). */
 export function sendError(
   request: FastifyRequest,
@@ -47,21 +64,16 @@ export function sendError(
   } else if (options.challengeError) {
     reply.header('www-authenticate', `Bearer realm="${realm}", error="${options.challengeError}"`);
   }
-  const error: Record<string, unknown> = {
-    code,
-    // Messages may quote client input; whatever looks like a key is redacted first.
-    message: redactSecrets(options.message ?? MESSAGES[code] ?? code),
-    requestId: request.id,
-    docs: `${DOCS}-${code}`,
-  };
-  if (options.details) {
-    error.details = options.details.map((d) => ({
-      pointer: d.pointer,
-      problem: redactSecrets(d.problem),
-    }));
-  }
-  return reply
-    .code(status)
-    .header('content-type', 'application/json; charset=utf-8')
-    .send({ error });
+  reply.code(status).header('content-type', 'application/json; charset=utf-8');
+  // Messages may quote client input; whatever looks like a key is redacted first.
+  const message =
+    options.message === undefined ? (MESSAGES[code] ?? code) : redactSecrets(options.message);
+  if (!options.details) return reply.send(errorJson(code, message, request.id));
+
+  const details = options.details.map((d) => ({
+    pointer: d.pointer,
+    problem: redactSecrets(d.problem),
+  }));
+  const error = { code, message, requestId: request.id, docs: `${DOCS}-${code}`, details };
+  return reply.send({ error });
 }
