@@ -29,20 +29,21 @@ export interface ErrorOptions {
 }
 
 /**
- * The body of an error up to its request id, per code and message, serialised once: the
- * refusal paths are hot under a flood of bad keys, and must cost no more than acceptance.
+ * Each code's error body with its default message, serialised once around the request
+ * id: the refusal paths are hot under a flood of bad keys, and must cost no more than
+ * acceptance. Custom messages (they may quote client input) are serialised each time.
  */
-const bodyStarts = new Map<string, string>();
+const defaultBodies = new Map<string, [string, string]>();
 
-function errorJson(code: string, message: string, requestId: string): string {
-  const cacheKey = `${code}\u0000${message}`;
-  let start = bodyStarts.get(cacheKey);
-  if (start === undefined) {
-    start = `{"error":{"code":${JSON.stringify(code)},"message":${JSON.stringify(message)},"requestId":`;
-    // Custom messages (they may quote client input) are not worth keeping.
-    if (message === MESSAGES[code]) bodyStarts.set(cacheKey, start);
-  }
-  return `${start}${JSON.stringify(requestId)},"docs":${JSON.stringify(`${DOCS}-${code}`)}}}`;
+function errorJson(code: string, message: string | undefined, requestId: string): string {
+  const docs = `,"docs":${JSON.stringify(`${DOCS}-${code}`)}}}`;
+  const head = (text: string) =>
+    `{"error":{"code":${JSON.stringify(code)},"message":${JSON.stringify(text)},"requestId":`;
+  if (message !== undefined) return `${head(message)}${JSON.stringify(requestId)}${docs}`;
+  let parts = defaultBodies.get(code);
+  if (!parts) defaultBodies.set(code, (parts = [head(MESSAGES[code] ?? code), docs]));
+  const id = /^[\w-]+$/.test(requestId) ? `"${requestId}"` : JSON.stringify(requestId);
+  return `${parts[0]}${id}${parts[1]}`;
 }
 
 /** Sends the contract's error body, and for a 401 the Bearer challenge (RFC 6750 §3). */
@@ -66,9 +67,9 @@ export function sendError(
   }
   reply.code(status).header('content-type', 'application/json; charset=utf-8');
   // Messages may quote client input; whatever looks like a key is redacted first.
-  const message =
-    options.message === undefined ? (MESSAGES[code] ?? code) : redactSecrets(options.message);
-  if (!options.details) return reply.send(errorJson(code, message, request.id));
+  const custom = options.message === undefined ? undefined : redactSecrets(options.message);
+  if (!options.details) return reply.send(errorJson(code, custom, request.id));
+  const message = custom ?? MESSAGES[code] ?? code;
 
   const details = options.details.map((d) => ({
     pointer: d.pointer,
