@@ -30,6 +30,13 @@ export function callerAddress(request: FastifyRequest): string {
   );
 }
 
+/** A 401 for a credential that was sent and does not authenticate. */
+function refuse(request: FastifyRequest, reply: FastifyReply, code: string): void {
+  sendError(request, reply, 401, code, SENT);
+}
+
+const SENT = { credentialSent: true };
+
 /** The gate of one operation; without an operation, of the paths that match none (404). */
 export function apiKeyGate(operation?: Operation) {
   return (request: FastifyRequest, reply: FastifyReply, done: () => void) =>
@@ -61,15 +68,13 @@ export function authenticateApiKey(
   }
 
   const presented = readAuthorization(header, contract.keyFormat);
-  const refuse = (code: string) =>
-    void sendError(request, reply, 401, code, { credentialSent: true });
   if (presented.kind === 'none') return void sendError(request, reply, 401, 'missing_api_key');
-  if (presented.kind === 'malformed') return refuse('malformed_api_key');
-  if (presented.kind === 'test') return refuse('test_key_not_supported');
+  if (presented.kind === 'malformed') return refuse(request, reply, 'malformed_api_key');
+  if (presented.kind === 'test') return refuse(request, reply, 'test_key_not_supported');
 
   const key = store.findBySecret(presented.key);
-  if (!key) return refuse('invalid_api_key');
-  if (key.revokedAt !== null) return refuse('revoked_api_key');
+  if (!key) return refuse(request, reply, 'invalid_api_key');
+  if (key.revokedAt !== null) return refuse(request, reply, 'revoked_api_key');
 
   const allowlist = allowlistOf(key);
   if (allowlist.length > 0 && !isAllowed(callerAddress(request), allowlist)) {

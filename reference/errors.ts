@@ -35,13 +35,23 @@ export interface ErrorOptions {
  */
 const defaultBodies = new Map<string, [string, string]>();
 
+function errorHead(code: string, message: string): string {
+  return `{"error":{"code":${JSON.stringify(code)},"message":${JSON.stringify(message)},"requestId":`;
+}
+
+function errorTail(code: string): string {
+  return `,"docs":${JSON.stringify(`${DOCS}-${code}`)}}}`;
+}
+
 function errorJson(code: string, message: string | undefined, requestId: string): string {
-  const docs = `,"docs":${JSON.stringify(`${DOCS}-${code}`)}}}`;
-  const head = (text: string) =>
-    `{"error":{"code":${JSON.stringify(code)},"message":${JSON.stringify(text)},"requestId":`;
-  if (message !== undefined) return `${head(message)}${JSON.stringify(requestId)}${docs}`;
+  if (message !== undefined) {
+    return `${errorHead(code, message)}${JSON.stringify(requestId)}${errorTail(code)}`;
+  }
   let parts = defaultBodies.get(code);
-  if (!parts) defaultBodies.set(code, (parts = [head(MESSAGES[code] ?? code), docs]));
+  if (!parts) {
+    parts = [errorHead(code, MESSAGES[code] ?? code), errorTail(code)];
+    defaultBodies.set(code, parts);
+  }
   const id = /^[\w-]+$/.test(requestId) ? `"${requestId}"` : JSON.stringify(requestId);
   return `${parts[0]}${id}${parts[1]}`;
 }
