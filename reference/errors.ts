@@ -36,7 +36,8 @@ export interface ErrorOptions {
 const defaultBodies = new Map<string, [string, string]>();
 
 function errorHead(code: string, message: string): string {
-  return `{"error":{"code":${JSON.stringify(code)},"message":${JSON.stringify(message)},"requestId":`;
+  const fields = `"code":${JSON.stringify(code)},"message":${JSON.stringify(message)}`;
+  return `{"error":{${fields},"requestId":`;
 }
 
 function errorTail(code: string): string {
