@@ -12,7 +12,7 @@ import { loadContract } from '../contract/load.js';
 import type { Check } from '../run/checks.js';
 import { readRunOptions } from '../run/options.js';
 import { redactSecrets } from '../secrets/redact.js';
-import type { RunState } from '../target/state.js';
+import { peekRunState } from '../target/state.js';
 import { CHECKS_ATTACHMENT, EVIDENCE_ATTACHMENT } from './attachments.js';
 import { formatTable } from './table.js';
 import { buildReport, type ConformanceReport } from './build.js';
@@ -83,7 +83,7 @@ export default class ConformanceReporter implements Reporter {
     if (process.env.CCI_LIST_ONLY === '1') return;
     const options = readRunOptions();
     const contract = loadContract(options.contractFile);
-    const state = readState();
+    const state = peekRunState();
     const report = buildReport(
       contract,
       {
@@ -133,9 +133,4 @@ function readAttachment<T>(result: TestResult, name: string): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function readState(): RunState | undefined {
-  const text = process.env.CCI_RUN_STATE;
-  return text ? (JSON.parse(text) as RunState) : undefined;
 }

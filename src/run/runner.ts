@@ -238,43 +238,42 @@ class Sequence {
   }
 
   private async list(index: number, step: ListStep): Promise<void> {
-    const accounts = new Set(step.names.map(() => this.account('main')));
+    // Sequences create their keys in one account, so one listing shows them all.
+    const account = this.account('main');
     const requirement = step.requirement ?? 'MGMT-01';
-    for (const account of accounts) {
-      const { res, keys } = await this.api.list(account);
-      const secrets = [...this.created.values()].map((c) => c.key);
-      const leaks = checkResponse({ status: 200 }, res, {
-        requirement: 'MGMT-01',
-        realm: this.runner.context.contract.realm,
-        validator: this.runner.context.validator,
-        secrets,
-      })
-        .filter((c) => c.requirement === 'ERR-02' || c.requirement === 'MGMT-01')
-        .map((c) => ({ ...c, requirement: 'MGMT-01' }));
-      this.checks.push(...leaks);
-      for (const name of step.names) {
-        const made = this.created.get(name)!;
-        const listed = keys.find((k) => k.id === made.id);
-        this.checks.push(
-          listed && listed.name.endsWith(` ${name}`)
-            ? { requirement, ok: true, what: `key ${name} listed under its own name` }
-            : {
-                requirement,
-                ok: false,
-                what: `key ${name} in the listing`,
-                expected: `an entry with id ${made.id} named "… ${name}"`,
-                actual: listed ? `named "${listed.name}"` : 'absent',
-              },
-        );
-      }
-      this.record(
-        index,
-        'list',
-        { method: 'GET', url: `/v1/keys?accountId=${account}`, headers: {} },
-        res,
-        [],
+    const { res, keys } = await this.api.list(account);
+    const secrets = [...this.created.values()].map((c) => c.key);
+    const leaks = checkResponse({ status: 200 }, res, {
+      requirement: 'MGMT-01',
+      realm: this.runner.context.contract.realm,
+      validator: this.runner.context.validator,
+      secrets,
+    })
+      .filter((c) => c.requirement === 'ERR-02' || c.requirement === 'MGMT-01')
+      .map((c) => ({ ...c, requirement: 'MGMT-01' }));
+    this.checks.push(...leaks);
+    for (const name of step.names) {
+      const made = this.created.get(name)!;
+      const listed = keys.find((k) => k.id === made.id);
+      this.checks.push(
+        listed && listed.name.endsWith(` ${name}`)
+          ? { requirement, ok: true, what: `key ${name} listed under its own name` }
+          : {
+              requirement,
+              ok: false,
+              what: `key ${name} in the listing`,
+              expected: `an entry with id ${made.id} named "… ${name}"`,
+              actual: listed ? `named "${listed.name}"` : 'absent',
+            },
       );
     }
+    this.record(
+      index,
+      'list',
+      { method: 'GET', url: `/v1/keys?accountId=${account}`, headers: {} },
+      res,
+      [],
+    );
   }
 
   private async management(index: number, step: ManagementStep): Promise<void> {

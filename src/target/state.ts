@@ -33,15 +33,21 @@ export function publishRunState(state: RunState): void {
   process.env[VARIABLE] = JSON.stringify(state);
 }
 
+/** The run state the global setup published, if it did. */
+export function peekRunState(): RunState | undefined {
+  const text = process.env[VARIABLE];
+  return text ? (JSON.parse(text) as RunState) : undefined;
+}
+
 /** The run state the global setup published; throws with a clear message when there is none. */
 export function readRunState(): RunState {
-  const text = process.env[VARIABLE];
-  if (!text) {
+  const state = peekRunState();
+  if (!state) {
     throw new Error(
       'no run state: run the suite with `npm run conformance` or `npx playwright test`',
     );
   }
-  return JSON.parse(text) as RunState;
+  return state;
 }
 
 /** Every secret of the run, for leak checks and redaction. */
