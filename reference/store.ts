@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { digestKey, randomBase62, sameDigest } from '../src/secrets/keys.js';
+import { timingSafeEqual } from 'node:crypto';
+import { digestKey, digestKeyHex, randomBase62 } from '../src/secrets/keys.js';
 
 /** A key as stored: everything but the secret, which is kept only as its digest. */
 export interface StoredKey {
@@ -58,8 +59,11 @@ export class KeyStore {
   /**
    * Every key by hex digest: the digests are what the table holds anyway, never a
    * secret. A lookup, for a known key or an unknown one, costs a hash and a map read.
+   * `hex` is the same digest as bytes, for the constant-time comparison.
    */
-  private index = new Map<string, { digest: Buffer; key: StoredKey }>();
+  private index = new Map<string, { hex: Buffer; key: StoredKey }>();
+  /** Where a presented digest is written for that comparison; lookups are synchronous. */
+  private readonly presented = Buffer.alloc(64);
   private indexVersion = -1;
   private readonly shared: boolean;
 
@@ -88,11 +92,7 @@ export class KeyStore {
   }
 
   private reindex(): void {
-    this.index = new Map(
-      this.all
-        .all()
-        .map((row) => [row.digest.toString('hex'), { digest: row.digest, key: toStored(row) }]),
-    );
+    this.index = new Map(this.all.all().map((row) => indexEntry(row.digest, toStored(row))));
   }
 
   /**
@@ -127,18 +127,20 @@ export class KeyStore {
     };
     this.insert.run(row);
     const stored = toStored(row);
-    this.index.set(row.digest.toString('hex'), { digest: row.digest, key: stored });
+    this.index.set(...indexEntry(row.digest, stored));
     return { key, stored };
   }
 
   /** The key whose secret is `key`, active or revoked; undefined when none is. */
   findBySecret(key: string): StoredKey | undefined {
-    const digest = digestKey(key);
+    const hex = digestKeyHex(key);
     this.freshen();
     // Lookups are by digest, so their timing says nothing about the secret; the final
     // comparison is constant-time all the same.
-    const entry = this.index.get(digest.toString('hex'));
-    return entry && sameDigest(entry.digest, digest) ? entry.key : undefined;
+    const entry = this.index.get(hex);
+    if (!entry) return undefined;
+    this.presented.write(hex, 'latin1');
+    return timingSafeEqual(entry.hex, this.presented) ? entry.key : undefined;
   }
 
   get(id: string): StoredKey | undefined {
@@ -168,6 +170,11 @@ export class KeyStore {
   close(): void {
     this.db.close();
   }
+}
+
+function indexEntry(digest: Buffer, key: StoredKey): [string, { hex: Buffer; key: StoredKey }] {
+  const hex = digest.toString('hex');
+  return [hex, { hex: Buffer.from(hex, 'latin1'), key }];
 }
 
 function toStored(row: Row): StoredKey {

@@ -1,4 +1,4 @@
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { hash, randomInt, timingSafeEqual } from 'node:crypto';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -9,9 +9,18 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-/** The SHA-256 digest under which a key is stored and looked up. */
+/** The SHA-256 digest under which a key is stored. */
 export function digestKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  return hash('sha256', key, 'buffer');
+}
+
+/**
+ * The same digest as lowercase hex, under which a key is looked up. The one-shot hash
+ * straight to a string allocates no Hash object and no Buffer: on the request path that
+ * is about a microsecond per request, and less garbage.
+ */
+export function digestKeyHex(key: string): string {
+  return hash('sha256', key, 'hex');
 }
 
 /** Compares two digests in time that does not depend on where they differ. */
