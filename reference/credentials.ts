@@ -13,14 +13,26 @@ export type Presented =
  * An absent or empty header carries no credential at all.
  */
 export function readAuthorization(header: string | undefined, format: KeyFormat): Presented {
-  if (header === undefined || header.trim() === '') return { kind: 'none' };
-  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(.*)$/s.exec(header);
-  if (!match || match[1]!.toLowerCase() !== 'bearer') return { kind: 'malformed' };
-  const token = match[2]!;
-  if (!format.pattern.test(token)) return { kind: 'malformed' };
+  if (header === undefined || header.trim() === '') return NONE;
+  const token = bearerToken(header);
+  if (token === undefined || !format.pattern.test(token)) return MALFORMED;
   return token.startsWith(format.testPrefix)
     ? { kind: 'test', key: token }
     : { kind: 'live', key: token };
+}
+
+const NONE: Presented = { kind: 'none' };
+const MALFORMED: Presented = { kind: 'malformed' };
+const CANONICAL = 'Bearer ';
+
+/** The token after a Bearer scheme name, or undefined when the scheme is another one. */
+function bearerToken(header: string): string | undefined {
+  // Nearly every client writes the scheme exactly so: then no expression needs to run.
+  if (header.startsWith(CANONICAL) && header.charCodeAt(CANONICAL.length) !== 32) {
+    return header.slice(CANONICAL.length);
+  }
+  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(.*)$/s.exec(header);
+  return match && match[1]!.toLowerCase() === 'bearer' ? match[2] : undefined;
 }
 
 /** Query parameters through which clients commonly, and wrongly, send tokens. */
