@@ -57,6 +57,26 @@ function errorJson(code: string, message: string | undefined, requestId: string)
   return `${parts[0]}${id}${parts[1]}`;
 }
 
+const challenges = new Map<string, Map<string | undefined, string>>();
+
+/**
+ * The Bearer challenge of a 401, built once per realm and code: without a credential only
+ * the realm; with one, `invalid_token` and the code (RFC 6750 §3.1).
+ */
+function challenge(realm: string, code: string | undefined): string {
+  let byCode = challenges.get(realm);
+  if (byCode === undefined) challenges.set(realm, (byCode = new Map()));
+  let value = byCode.get(code);
+  if (value === undefined) {
+    value =
+      code === undefined
+        ? `Bearer realm="${realm}"`
+        : `Bearer realm="${realm}", error="invalid_token", error_description="${code}"`;
+    byCode.set(code, value);
+  }
+  return value;
+}
+
 /** Sends the contract's error body, and for a 401 the Bearer challenge (RFC 6750 §3). */
 export function sendError(
   request: FastifyRequest,
@@ -67,12 +87,7 @@ export function sendError(
 ): FastifyReply {
   const realm = request.server.cci.contract.realm;
   if (status === 401) {
-    reply.header(
-      'www-authenticate',
-      options.credentialSent
-        ? `Bearer realm="${realm}", error="invalid_token", error_description="${code}"`
-        : `Bearer realm="${realm}"`,
-    );
+    reply.header('www-authenticate', challenge(realm, options.credentialSent ? code : undefined));
   } else if (options.challengeError) {
     reply.header('www-authenticate', `Bearer realm="${realm}", error="${options.challengeError}"`);
   }
