@@ -187,7 +187,11 @@ async function serve(config: WorkerConfig): Promise<FromWorker> {
   app.addHook('onRequest', async (_request, reply) => {
     reply.header(WORKER_HEADER, id);
   });
-  await app.listen({ host: config.host, port: config.port, listenTextResolver: () => '' });
+  await app.listen({
+    host: config.host,
+    port: config.port,
+    listenTextResolver: (address) => `listening on ${address}`,
+  });
   const primary = app.server.address() as AddressInfo;
   const twin =
     config.host === '127.0.0.1' ? await listenTwin(app.routing.bind(app), primary.port) : undefined;

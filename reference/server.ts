@@ -25,7 +25,11 @@ const urlOf = (a: AddressInfo) =>
 export async function startReference(options: ListenOptions = {}): Promise<RunningReference> {
   const { app, managementToken } = await buildReference(options);
   const host = options.host ?? '127.0.0.1';
-  await app.listen({ host, port: options.port ?? 0, listenTextResolver: () => '' });
+  await app.listen({
+    host,
+    port: options.port ?? 0,
+    listenTextResolver: (address) => `listening on ${address}`,
+  });
   const primary = app.server.address() as AddressInfo;
 
   // IPv6 allowlists are checked for real: the same app also answers on [::1].
