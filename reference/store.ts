@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { timingSafeEqual } from 'node:crypto';
-import { digestKey, digestKeyHex, randomBase62 } from '../src/secrets/keys.js';
+import { digestKey, digestKeyHex, randomBase62, sameHexDigest } from '../src/secrets/keys.js';
 
 /** A key as stored: everything but the secret, which is kept only as its digest. */
 export interface StoredKey {
@@ -59,11 +58,8 @@ export class KeyStore {
   /**
    * Every key by hex digest: the digests are what the table holds anyway, never a
    * secret. A lookup, for a known key or an unknown one, costs a hash and a map read.
-   * `hex` is the same digest as bytes, for the constant-time comparison.
    */
-  private index = new Map<string, { hex: Buffer; key: StoredKey }>();
-  /** Where a presented digest is written for that comparison; lookups are synchronous. */
-  private readonly presented = Buffer.alloc(64);
+  private index = new Map<string, { hex: string; key: StoredKey }>();
   private indexVersion = -1;
   private readonly shared: boolean;
 
@@ -138,9 +134,7 @@ export class KeyStore {
     // Lookups are by digest, so their timing says nothing about the secret; the final
     // comparison is constant-time all the same.
     const entry = this.index.get(hex);
-    if (!entry) return undefined;
-    this.presented.write(hex, 'latin1');
-    return timingSafeEqual(entry.hex, this.presented) ? entry.key : undefined;
+    return entry && sameHexDigest(entry.hex, hex) ? entry.key : undefined;
   }
 
   get(id: string): StoredKey | undefined {
@@ -172,9 +166,9 @@ export class KeyStore {
   }
 }
 
-function indexEntry(digest: Buffer, key: StoredKey): [string, { hex: Buffer; key: StoredKey }] {
+function indexEntry(digest: Buffer, key: StoredKey): [string, { hex: string; key: StoredKey }] {
   const hex = digest.toString('hex');
-  return [hex, { hex: Buffer.from(hex, 'latin1'), key }];
+  return [hex, { hex, key }];
 }
 
 function toStored(row: Row): StoredKey {

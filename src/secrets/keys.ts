@@ -23,6 +23,17 @@ export function digestKeyHex(key: string): string {
   return hash('sha256', key, 'hex');
 }
 
+/**
+ * Compares two hex digests in time that does not depend on where they differ, without
+ * leaving JavaScript: the lookup path compares strings it already holds.
+ */
+export function sameHexDigest(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
+}
+
 /** Compares two digests in time that does not depend on where they differ. */
 export function sameDigest(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { digestKey, digestKeyHex, randomBase62, sameHexDigest } from '../../src/secrets/keys.js';
 import { ReferenceHarness } from '../helpers/reference.js';
 
 // The reference logs every request at debug level here; no log line and no response may
@@ -46,4 +48,17 @@ test('no log line and no response holds a key in full', async () => {
     text.includes(`cci_live_…${valid.key.slice(-4)}`),
     'URLs are logged redacted, not dropped',
   );
+});
+
+test('a key is looked up by the same SHA-256 it is stored under, compared in full', () => {
+  const key = `cci_live_${randomBase62(40)}`;
+  const hex = digestKeyHex(key);
+  assert.equal(hex, createHash('sha256').update(key, 'utf8').digest('hex'));
+  assert.equal(hex, digestKey(key).toString('hex'));
+  assert.ok(sameHexDigest(hex, digestKeyHex(key)));
+  // A difference anywhere, first or last character, or in length, is a mismatch.
+  const flip = (at: number) => hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);
+  for (const at of [0, 31, 63]) assert.equal(sameHexDigest(hex, flip(at)), false, `at ${at}`);
+  assert.equal(sameHexDigest(hex, hex.slice(0, 63)), false);
+  assert.equal(sameHexDigest(hex, digestKeyHex(`${key}x`)), false);
 });
