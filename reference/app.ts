@@ -135,7 +135,7 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
   app.decorateRequest('caller', undefined);
 
   // Unknown routes pass the same gate first, which answers 404 only to a caller it accepts.
-  const unrouted = apiKeyGate();
+  const unrouted = apiKeyGate(contract.realm);
   app.setNotFoundHandler((request, reply) =>
     unrouted(request, reply, () => sendError(request, reply, 404, 'not_found')),
   );
@@ -185,7 +185,7 @@ function registerOperations(app: FastifyInstance, contract: Contract): void {
     // shows it to hooks, without reaching the contract cached for the whole process.
     const operation = { ...shared, plans: [...shared.plans] };
     const gate = {
-      apiKey: apiKeyGate(operation),
+      apiKey: apiKeyGate(contract.realm, operation),
       managementToken: authenticateManagement,
       none: undefined,
     }[operation.security];

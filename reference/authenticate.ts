@@ -3,7 +3,7 @@ import type { Operation } from '../src/contract/model.js';
 import { digestKey, sameDigest } from '../src/secrets/keys.js';
 import { clientAddress, isAllowed, parseAllowEntry, type AllowEntry } from './addresses.js';
 import { hasQueryCredential, readAuthorization } from './credentials.js';
-import { sendError } from './errors.js';
+import { prepareError, sendError, sendPrepared } from './errors.js';
 import type { StoredKey } from './store.js';
 
 const allowlists = new Map<string, AllowEntry[]>();
@@ -30,17 +30,33 @@ export function callerAddress(request: FastifyRequest): string {
   );
 }
 
-/** A 401 for a credential that was sent and does not authenticate. */
-function refuse(request: FastifyRequest, reply: FastifyReply, code: string): void {
-  sendError(request, reply, 401, code, SENT);
+/** Every answer the key gate can refuse with, prepared once per realm. */
+type Refusals = ReturnType<typeof prepareRefusals>;
+
+function prepareRefusals(realm: string) {
+  const sent = { credentialSent: true };
+  return {
+    // RFC 6750 §2: a token sent two ways at once is a malformed request (§3.1).
+    twoPlaces: prepareError(realm, 400, 'invalid_request', {
+      message: 'Send the API key in the Authorization header only, not also in the query string.',
+      challengeError: 'invalid_request',
+    }),
+    missing: prepareError(realm, 401, 'missing_api_key'),
+    malformed: prepareError(realm, 401, 'malformed_api_key', sent),
+    testKey: prepareError(realm, 401, 'test_key_not_supported', sent),
+    unknown: prepareError(realm, 401, 'invalid_api_key', sent),
+    revoked: prepareError(realm, 401, 'revoked_api_key', sent),
+    address: prepareError(realm, 403, 'ip_not_allowed'),
+    route: prepareError(realm, 404, 'not_found'),
+    plan: prepareError(realm, 403, 'plan_restricted'),
+  };
 }
 
-const SENT = { credentialSent: true };
-
 /** The gate of one operation; without an operation, of the paths that match none (404). */
-export function apiKeyGate(operation?: Operation) {
+export function apiKeyGate(realm: string, operation?: Operation) {
+  const refusals = prepareRefusals(realm);
   return (request: FastifyRequest, reply: FastifyReply, done: () => void) =>
-    authenticateApiKey(request, reply, done, operation);
+    authenticateApiKey(request, reply, done, operation, refusals);
 }
 
 /**
@@ -54,36 +70,31 @@ export function authenticateApiKey(
   reply: FastifyReply,
   done: () => void,
   operation: Operation | undefined,
+  refuse: Refusals,
 ): void {
   const { contract, store } = request.server.cci;
   const header = request.headers.authorization;
 
-  // RFC 6750 §2: a token sent two ways at once is a malformed request (§3.1).
   if (header !== undefined && header.trim() !== '' && hasQueryCredential(request.url)) {
-    sendError(request, reply, 400, 'invalid_request', {
-      message: 'Send the API key in the Authorization header only, not also in the query string.',
-      challengeError: 'invalid_request',
-    });
-    return;
+    return void sendPrepared(request, reply, refuse.twoPlaces);
   }
 
   const presented = readAuthorization(header, contract.keyFormat);
-  if (presented.kind === 'none') return void sendError(request, reply, 401, 'missing_api_key');
-  if (presented.kind === 'malformed') return refuse(request, reply, 'malformed_api_key');
-  if (presented.kind === 'test') return refuse(request, reply, 'test_key_not_supported');
+  if (presented.kind === 'none') return void sendPrepared(request, reply, refuse.missing);
+  if (presented.kind === 'malformed') return void sendPrepared(request, reply, refuse.malformed);
+  if (presented.kind === 'test') return void sendPrepared(request, reply, refuse.testKey);
 
   const key = store.findBySecret(presented.key);
-  if (!key) return refuse(request, reply, 'invalid_api_key');
-  if (key.revokedAt !== null) return refuse(request, reply, 'revoked_api_key');
+  if (!key) return void sendPrepared(request, reply, refuse.unknown);
+  if (key.revokedAt !== null) return void sendPrepared(request, reply, refuse.revoked);
 
   const allowlist = allowlistOf(key);
   if (allowlist.length > 0 && !isAllowed(callerAddress(request), allowlist)) {
-    return void sendError(request, reply, 403, 'ip_not_allowed');
+    return void sendPrepared(request, reply, refuse.address);
   }
 
-  if (!operation) return void sendError(request, reply, 404, 'not_found');
-  if (!operation.plans.includes(key.plan))
-    return void sendError(request, reply, 403, 'plan_restricted');
+  if (!operation) return void sendPrepared(request, reply, refuse.route);
+  if (!operation.plans.includes(key.plan)) return void sendPrepared(request, reply, refuse.plan);
 
   request.caller = { key };
   done();

@@ -28,53 +28,67 @@ export interface ErrorOptions {
   challengeError?: string;
 }
 
-/**
- * Each code's error body with its default message, serialised once around the request
- * id: the refusal paths are hot under a flood of bad keys, and must cost no more than
- * acceptance. Custom messages (they may quote client input) are serialised each time.
- */
-const defaultBodies = new Map<string, [string, string]>();
+const JSON_TYPE = 'application/json; charset=utf-8';
 
-function errorHead(code: string, message: string): string {
+/**
+ * An error answer complete but for its request id. The key gate prepares its refusals
+ * once, when its route is registered: under a flood of bad keys refusing is the hot path,
+ * and it must cost no more than accepting.
+ */
+export interface PreparedError {
+  status: number;
+  /** The `WWW-Authenticate` value, when the answer carries one. */
+  challenge: string | undefined;
+  /** The serialised body before the request id, and after it. */
+  head: string;
+  tail: string;
+}
+
+export function prepareError(
+  realm: string,
+  status: number,
+  code: string,
+  options: Omit<ErrorOptions, 'details'> = {},
+): PreparedError {
+  // Messages may quote client input; whatever looks like a key is redacted first.
+  const message =
+    options.message === undefined ? (MESSAGES[code] ?? code) : redactSecrets(options.message);
   const fields = `"code":${JSON.stringify(code)},"message":${JSON.stringify(message)}`;
-  return `{"error":{${fields},"requestId":`;
+  return {
+    status,
+    challenge: challengeOf(realm, status, code, options),
+    head: `{"error":{${fields},"requestId":`,
+    tail: `,"docs":${JSON.stringify(`${DOCS}-${code}`)}}}`,
+  };
 }
 
-function errorTail(code: string): string {
-  return `,"docs":${JSON.stringify(`${DOCS}-${code}`)}}}`;
+/** The Bearer challenge (RFC 6750 §3): every 401 has one, `error` only when a key was sent. */
+function challengeOf(
+  realm: string,
+  status: number,
+  code: string,
+  options: ErrorOptions,
+): string | undefined {
+  if (status === 401) {
+    return options.credentialSent
+      ? `Bearer realm="${realm}", error="invalid_token", error_description="${code}"`
+      : `Bearer realm="${realm}"`;
+  }
+  return options.challengeError
+    ? `Bearer realm="${realm}", error="${options.challengeError}"`
+    : undefined;
 }
 
-function errorJson(code: string, message: string | undefined, requestId: string): string {
-  if (message !== undefined) {
-    return `${errorHead(code, message)}${JSON.stringify(requestId)}${errorTail(code)}`;
-  }
-  let parts = defaultBodies.get(code);
-  if (!parts) {
-    parts = [errorHead(code, MESSAGES[code] ?? code), errorTail(code)];
-    defaultBodies.set(code, parts);
-  }
-  const id = /^[\w-]+$/.test(requestId) ? `"${requestId}"` : JSON.stringify(requestId);
-  return `${parts[0]}${id}${parts[1]}`;
-}
-
-const challenges = new Map<string, Map<string | undefined, string>>();
-
-/**
- * The Bearer challenge of a 401, built once per realm and code: without a credential only
- * the realm; with one, `invalid_token` and the code (RFC 6750 §3.1).
- */
-function challenge(realm: string, code: string | undefined): string {
-  let byCode = challenges.get(realm);
-  if (byCode === undefined) challenges.set(realm, (byCode = new Map()));
-  let value = byCode.get(code);
-  if (value === undefined) {
-    value =
-      code === undefined
-        ? `Bearer realm="${realm}"`
-        : `Bearer realm="${realm}", error="invalid_token", error_description="${code}"`;
-    byCode.set(code, value);
-  }
-  return value;
+export function sendPrepared(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: PreparedError,
+): FastifyReply {
+  if (error.challenge !== undefined) reply.header('www-authenticate', error.challenge);
+  return reply
+    .code(error.status)
+    .header('content-type', JSON_TYPE)
+    .send(`${error.head}${JSON.stringify(request.id)}${error.tail}`);
 }
 
 /** Sends the contract's error body, and for a 401 the Bearer challenge (RFC 6750 §3). */
@@ -86,21 +100,22 @@ export function sendError(
   options: ErrorOptions = {},
 ): FastifyReply {
   const realm = request.server.cci.contract.realm;
-  if (status === 401) {
-    reply.header('www-authenticate', challenge(realm, options.credentialSent ? code : undefined));
-  } else if (options.challengeError) {
-    reply.header('www-authenticate', `Bearer realm="${realm}", error="${options.challengeError}"`);
+  if (!options.details) {
+    return sendPrepared(request, reply, prepareError(realm, status, code, options));
   }
-  reply.code(status).header('content-type', 'application/json; charset=utf-8');
-  // Messages may quote client input; whatever looks like a key is redacted first.
-  const custom = options.message === undefined ? undefined : redactSecrets(options.message);
-  if (!options.details) return reply.send(errorJson(code, custom, request.id));
-  const message = custom ?? MESSAGES[code] ?? code;
-
+  const challenge = challengeOf(realm, status, code, options);
+  if (challenge !== undefined) reply.header('www-authenticate', challenge);
+  const message = options.message === undefined ? (MESSAGES[code] ?? code) : options.message;
   const details = options.details.map((d) => ({
     pointer: d.pointer,
     problem: redactSecrets(d.problem),
   }));
-  const error = { code, message, requestId: request.id, docs: `${DOCS}-${code}`, details };
-  return reply.send({ error });
+  const error = {
+    code,
+    message: redactSecrets(message),
+    requestId: request.id,
+    docs: `${DOCS}-${code}`,
+    details,
+  };
+  return reply.code(status).header('content-type', JSON_TYPE).send({ error });
 }
