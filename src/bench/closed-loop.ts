@@ -1,5 +1,5 @@
-import type { Dispatcher } from 'undici';
 import { percentile } from '../load/stats.js';
+import type { LoadClient } from './clients.js';
 
 /** One timed burst of identical requests. */
 export interface Burst {
@@ -11,6 +11,8 @@ export interface Burst {
   unexpected: number;
   /** Server CPU per request in µs, when the server's process can be read. */
   serverCpuUs?: number;
+  /** CPU the load generator (this process) spent per request, in µs. */
+  clientCpuUs: number;
 }
 
 export interface BurstSpec {
@@ -21,52 +23,43 @@ export interface BurstSpec {
 }
 
 /**
- * `connections` closed loops sending `spec` for `ms` (and at most `cap` requests); the
- * rate is over the time until the last answer, so a slow tail is not hidden.
+ * A closed loop per connection of `client`, sending `spec` for `ms` (and at most `cap`
+ * requests); the rate is over the time until the last answer, so a slow tail is not hidden.
  */
 export async function burst(
-  pool: Dispatcher,
+  client: LoadClient,
   spec: BurstSpec,
-  connections: number,
   ms: number,
   cap: number,
 ): Promise<Burst> {
   const latencies: number[] = [];
   let unexpected = 0;
+  let issued = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const deadline = started + ms;
   await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < deadline && latencies.length + unexpected < cap) {
+    client.senders.map(async (send) => {
+      while (performance.now() < deadline && issued < cap) {
+        issued++;
         const auth = spec.authorization();
         const sent = performance.now();
-        const status = await send(pool, spec.path, auth);
+        const status = await send(spec.path, auth);
         if (status === spec.expectStatus) latencies.push(performance.now() - sent);
         else unexpected++;
       }
     }),
   );
   const wall = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const requests = latencies.length + unexpected;
   latencies.sort((a, b) => a - b);
   return {
-    requests: latencies.length + unexpected,
-    rps: ((latencies.length + unexpected) * 1000) / wall,
+    requests,
+    rps: (requests * 1000) / wall,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
     unexpected,
+    clientCpuUs: requests === 0 ? 0 : (used.user + used.system) / requests,
   };
-}
-
-async function send(pool: Dispatcher, path: string, authorization?: string): Promise<number> {
-  try {
-    const res = await pool.request({
-      path,
-      method: 'GET',
-      headers: authorization === undefined ? {} : { authorization },
-    });
-    await res.body.dump();
-    return res.statusCode;
-  } catch {
-    return 0;
-  }
 }

@@ -1,8 +1,8 @@
-import { Pool } from 'undici';
 import { HEALTH_PATH, LoadKeys, VALID_PATH } from '../load/keys.js';
 import { spawnReference } from '../load/spawn-reference.js';
 import { median } from '../load/stats.js';
 import { randomBase62 } from '../secrets/keys.js';
+import { openClient, type ClientName } from './clients.js';
 import { burst, type Burst, type BurstSpec } from './closed-loop.js';
 import { processCpuMs } from './process-cpu.js';
 
@@ -16,6 +16,8 @@ export interface ReferenceBenchOptions {
   connections: number;
   /** Per burst, so that a very fast server still stops. */
   maxRequests: number;
+  /** The load generator: `raw` keeps the server the bottleneck; `undici` is a typical client. */
+  client: ClientName;
 }
 
 export const REFERENCE_DEFAULTS: ReferenceBenchOptions = {
@@ -24,6 +26,7 @@ export const REFERENCE_DEFAULTS: ReferenceBenchOptions = {
   warmupMs: 3000,
   connections: 32,
   maxRequests: 200_000,
+  client: 'raw',
 };
 
 type Bursts = Record<PathName, Burst[]>;
@@ -35,6 +38,8 @@ export interface PathResult {
   p99Ms: number;
   /** Median server CPU per request, µs; absent where it cannot be read. */
   serverCpuUs?: number;
+  /** Median CPU the load generator spent per request, µs. */
+  clientCpuUs: number;
   unexpected: number;
   rounds: Burst[];
 }
@@ -55,13 +60,13 @@ export async function benchReference(
   progress: (line: string) => void = () => undefined,
 ): Promise<ReferenceBench> {
   const server = await spawnReference({ logLevel: 'warn' });
-  const pool = new Pool(server.url, { connections: options.connections, pipelining: 1 });
   const keys = new LoadKeys(server.url, server.managementToken);
+  const client = await openClient(options.client, server.url, options.connections);
   try {
     const specs = pathSpecs((await keys.create('bench')).key);
     const run = async (name: PathName, ms: number): Promise<Burst> => {
       const before = processCpuMs(server.pid);
-      const result = await burst(pool, specs[name], options.connections, ms, options.maxRequests);
+      const result = await burst(client, specs[name], ms, options.maxRequests);
       const after = processCpuMs(server.pid);
       if (before === undefined || after === undefined || result.requests === 0) return result;
       return { ...result, serverCpuUs: ((after - before) * 1000) / result.requests };
@@ -78,7 +83,7 @@ export async function benchReference(
     }
     return summarize(options, bursts);
   } finally {
-    await pool.destroy();
+    await client.close();
     await server.stop();
   }
 }
@@ -108,6 +113,7 @@ function summarize(options: ReferenceBenchOptions, bursts: Bursts): ReferenceBen
         p50Ms: median(rounds.map((b) => b.p50Ms)),
         p99Ms: median(rounds.map((b) => b.p99Ms)),
         ...(cpu.length > 0 ? { serverCpuUs: median(cpu) } : {}),
+        clientCpuUs: median(rounds.map((b) => b.clientCpuUs)),
         unexpected: rounds.reduce((sum, b) => sum + b.unexpected, 0),
         rounds,
       };
@@ -131,8 +137,9 @@ export function formatReferenceBench(bench: ReferenceBench): string {
   const rows = PATHS.map((name) => {
     const p = paths[name];
     const odd = p.unexpected > 0 ? `  (${p.unexpected} unexpected answers)` : '';
-    const cpu =
+    const server =
       p.serverCpuUs === undefined ? '' : `   server CPU ${p.serverCpuUs.toFixed(1)} µs/req`;
+    const cpu = `${server}   client CPU ${p.clientCpuUs.toFixed(1)} µs/req`;
     return (
       `  ${name.padEnd(8)} ${p.rps.toFixed(0).padStart(7)} req/s   ` +
       `p50 ${p.p50Ms.toFixed(2)} ms   p99 ${p.p99Ms.toFixed(2)} ms${cpu}${odd}`
@@ -149,7 +156,7 @@ export function formatReferenceBench(bench: ReferenceBench): string {
       : [];
   return [
     `reference: ${options.rounds} rounds of ${options.roundMs / 1000} s per path, ` +
-      `${options.connections} keep-alive connections, medians:`,
+      `${options.connections} keep-alive connections, ${options.client} client, medians:`,
     ...rows,
     `  valid/health throughput   ${ratios.validOverHealth.toFixed(2)}  ` +
       `(goal >= 0.85: ${goal(ratios.validOverHealth >= 0.85)})`,

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { openClient, type LoadClient } from '../src/bench/clients.js';
+import { burst } from '../src/bench/closed-loop.js';
+
+// The benchmark's figures are only as good as its load generator: both clients must read
+// every answer's status, count what they did not expect, and survive a server that
+// answers in pieces or hangs up.
+
+let server: Server;
+let url: string;
+const seen: string[] = [];
+
+before(async () => {
+  server = createServer((req, res) => {
+    seen.push(`${req.url} ${req.headers.authorization ?? '-'}`);
+    if (req.url === '/split') {
+      // Head and body in separate writes, the body in two pieces.
+      res.writeHead(200, { 'content-length': '10' });
+      res.write('hello');
+      setTimeout(() => res.end('world'), 5);
+      return;
+    }
+    if (req.url === '/chunked') {
+      res.writeHead(200);
+      res.end('no length');
+      return;
+    }
+    if (req.url === '/hang-up') {
+      req.socket.destroy();
+      return;
+    }
+    const status = req.headers.authorization === 'Bearer good' ? 200 : 401;
+    const body = JSON.stringify({ status });
+    res.writeHead(status, { 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+for (const name of ['raw', 'undici'] as const) {
+  describe(`the ${name} load client`, () => {
+    let client: LoadClient;
+    before(async () => {
+      client = await openClient(name, url, 2);
+    });
+    after(() => client.close());
+
+    test('reads each status and sends the Authorization header it is given', async () => {
+      const [send] = client.senders;
+      seen.length = 0;
+      assert.equal(await send!('/ok', 'Bearer good'), 200);
+      assert.equal(await send!('/ok', undefined), 401);
+      assert.equal(await send!('/split', undefined), 200);
+      assert.equal(await send!('/ok', 'Bearer good'), 200, 'the connection is reusable');
+      assert.deepEqual(seen, ['/ok Bearer good', '/ok -', '/split -', '/ok Bearer good']);
+    });
+
+    test('a burst counts expected answers and unexpected ones apart', async () => {
+      let n = 0;
+      const spec = {
+        path: '/ok',
+        authorization: () => (n++ % 2 === 0 ? 'Bearer good' : 'Bearer bad'),
+        expectStatus: 200,
+      };
+      const result = await burst(client, spec, 10_000, 40);
+      assert.equal(result.requests, 40);
+      assert.ok(result.unexpected >= 18 && result.unexpected <= 22, `${result.unexpected}`);
+      assert.ok(result.rps > 0 && result.p50Ms > 0 && result.clientCpuUs > 0);
+    });
+  });
+}
+
+test('the raw client gives up on an answer without a length, or a server that hangs up', async () => {
+  for (const path of ['/chunked', '/hang-up']) {
+    const client = await openClient('raw', url, 1);
+    const [send] = client.senders;
+    assert.equal(await send!(path, undefined), 0, path);
+    assert.equal(await send!('/ok', 'Bearer good'), 0, `${path}: the connection is not reused`);
+    await client.close();
+  }
+});
