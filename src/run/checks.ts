@@ -108,6 +108,9 @@ function challengeChecks(expect: Expectation, res: HttpResponse, realm: string):
   if (realms.length !== 1 || !realms[0]!.quoted) {
     return [fail('CHAL-01', 'WWW-Authenticate realm', 'exactly one quoted realm', shown)];
   }
+  if (realms[0]!.value !== realm) {
+    return [fail('CHAL-01', 'WWW-Authenticate realm', `realm="${realm}"`, shown)];
+  }
   const checks = [pass('CHAL-01', 'WWW-Authenticate')];
   const error = bearer[0]!.params.find((p) => p.name === 'error');
   if (expect.challenge === 'bearer-invalid-token') {

@@ -87,7 +87,7 @@ describe('response checks', () => {
     assert.deepEqual(failed(revoked, wrongCode), ['LIFE-01']);
   });
 
-  it('blames CHAL-01 for a missing or realm-less challenge', () => {
+  it("blames CHAL-01 for a missing challenge, or one without the contract's realm", () => {
     assert.deepEqual(failed(revoked, response(401, err('revoked_api_key'))), ['CHAL-01']);
     const unquoted = response(
       401,
@@ -97,6 +97,18 @@ describe('response checks', () => {
     assert.deepEqual(failed(revoked, unquoted), ['CHAL-01']);
     const basic = response(401, err('revoked_api_key'), challenge('Basic realm="cci"'));
     assert.deepEqual(failed(revoked, basic), ['CHAL-01']);
+    const elsewhere = response(
+      401,
+      err('revoked_api_key'),
+      challenge('Bearer realm="api", error="invalid_token"'),
+    );
+    assert.deepEqual(failed(revoked, elsewhere), ['CHAL-01'], "another realm than the contract's");
+    const recased = response(
+      401,
+      err('revoked_api_key'),
+      challenge('Bearer realm="CCI", error="invalid_token"'),
+    );
+    assert.deepEqual(failed(revoked, recased), ['CHAL-01'], 'realm values are case-sensitive');
   });
 
   it('blames CHAL-02 for the wrong error attribute', () => {

@@ -18,6 +18,20 @@ export const errorVariants: Variant[] = [
       }),
   },
   {
+    id: 'challenge-other-realm',
+    breaks: 'CHAL-01',
+    description: '401 challenges name the realm "api", not the contract\'s "cci"',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onSend', async (_request, reply, payload) => {
+        const challenge = reply.getHeader('www-authenticate');
+        if (reply.statusCode === 401 && typeof challenge === 'string') {
+          reply.header('www-authenticate', challenge.replace(/realm="[^"]*"/, 'realm="api"'));
+        }
+        return payload;
+      }),
+  },
+  {
     id: 'challenge-error-without-credential',
     breaks: 'CHAL-02',
     description: 'the challenge says error="invalid_token" also when no key was sent',
