@@ -30,6 +30,7 @@ export function generateScenarios(contract: Contract, options: GenerateOptions):
   g.precedence(secured);
   g.lifecycle(secured);
   g.management(secured);
+  g.managementCredential(contract.operations.filter((op) => op.security === 'managementToken'));
   return g.scenarios;
 }
 
@@ -580,6 +581,42 @@ class Generator {
         { action: 'list', names: ['web', 'batch', 'mobile'], requirement: 'LIFE-04' },
       ],
     );
+  }
+
+  /**
+   * MGMT-04: the key-management operations answer only to their own credential. The
+   * requests are harmless even to a target that wrongly accepts them: the creation's body
+   * is invalid and the revocation names no key.
+   */
+  managementCredential(ops: Operation[]) {
+    const top = this.contract.plans.at(-1)!;
+    const cases: Array<[string, string, string | undefined, Expectation]> = [
+      [
+        'no-credential',
+        'refused without the management credential',
+        undefined,
+        this.refused('missing_api_key', false),
+      ],
+      [
+        'wrong-credential',
+        'refused with a wrong credential',
+        `Bearer ${this.faker.string.alphanumeric(40)}`,
+        this.refused('invalid_api_key', true),
+      ],
+      [
+        'api-key-credential',
+        'refused with an API key',
+        `Bearer {{key:valid.${top}}}`,
+        this.refused('invalid_api_key', true),
+      ],
+    ];
+    for (const op of ops) {
+      const extra = op.method.toUpperCase() === 'POST' ? { body: { name: '', plan: top } } : {};
+      for (const [slug, title, auth, expect] of cases) {
+        const request = this.request(op, auth, extra);
+        this.single('management', op, slug, title, 'MGMT-04', request, expect);
+      }
+    }
   }
 
   management(ops: Operation[]) {

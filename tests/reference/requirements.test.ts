@@ -328,4 +328,27 @@ describe('management API', () => {
     assert.equal(res.json.plan, 'starter');
     assert.equal(res.json.clientAddress, '127.0.0.5');
   });
+
+  it('MGMT-04 management answers only to its own credential, before reading the body', async () => {
+    const calls: Array<[string, string, unknown]> = [
+      ['GET', '/v1/keys', undefined],
+      ['POST', '/v1/keys', { name: '', plan: 'starter' }],
+      ['POST', '/v1/keys', '{"name": '],
+      ['DELETE', '/v1/keys/key_doesnotexist0000', undefined],
+    ];
+    const credentials: Array<[string | undefined, string, string]> = [
+      [undefined, 'missing_api_key', 'Bearer realm="cci"'],
+      ['Bearer cci_admin_notthemanagementtokenatall', 'invalid_api_key', 'invalid_token'],
+      [bearer(enterprise.key), 'invalid_api_key', 'invalid_token'],
+    ];
+    for (const [method, path, body] of calls) {
+      for (const [auth, expected, challenge] of credentials) {
+        const what = `${method} ${path} with ${auth === undefined ? 'no credential' : auth.slice(0, 16)}`;
+        const res = await ref.call(path, { method, body, ...(auth ? { auth } : {}) });
+        assert.equal(res.status, 401, what);
+        assert.equal(code(res), expected, what);
+        assert.ok(String(res.headers['www-authenticate']).includes(challenge), what);
+      }
+    }
+  });
 });

@@ -1,7 +1,8 @@
-import { onJsonReply, operationOf, type Json } from './hooks.js';
+import type { FastifyRequest } from 'fastify';
+import { bearerToken, onJsonReply, operationOf, type Json } from './hooks.js';
 import type { Variant } from './model.js';
 
-/** Broken variants of the management API: MGMT-01 to MGMT-03. */
+/** Broken variants of the management API: MGMT-01 to MGMT-04. */
 export const managementVariants: Variant[] = [
   {
     id: 'list-shows-secrets',
@@ -88,4 +89,34 @@ export const managementVariants: Variant[] = [
         return { ...body, clientAddress: request.socket.localAddress };
       }),
   },
+  {
+    id: 'management-open-without-credential',
+    breaks: 'MGMT-04',
+    description: 'a management request with no Authorization header is served as the administrator',
+    applied: 'hook',
+    app: (app, { managementToken }) =>
+      app.addHook('onRequest', async (request) => {
+        if (isManagement(request) && request.headers.authorization === undefined) {
+          request.headers = { authorization: `Bearer ${managementToken}` };
+        }
+      }),
+  },
+  {
+    id: 'management-accepts-api-key',
+    breaks: 'MGMT-04',
+    description: 'an active API key on the top plan is also accepted as the management credential',
+    applied: 'hook',
+    app: (app, { managementToken }) =>
+      app.addHook('onRequest', async (request) => {
+        const token = bearerToken(request);
+        if (!isManagement(request) || token === undefined) return;
+        const key = app.cci.store.findBySecret(token);
+        if (key && key.revokedAt === null && key.plan === app.cci.contract.plans.at(-1)) {
+          request.headers = { authorization: `Bearer ${managementToken}` };
+        }
+      }),
+  },
 ];
+
+const isManagement = (request: FastifyRequest) =>
+  operationOf(request)?.security === 'managementToken';

@@ -24,11 +24,16 @@ export interface Variant {
    * Changes to the built app before it listens (hooks, wrapped store). What it returns is
    * ignored, but a promise is awaited.
    */
-  app?: (app: FastifyInstance) => unknown;
+  app?: (app: FastifyInstance, context: VariantContext) => unknown;
   /** Wraps the app's request handler. */
   handler?: (next: RequestListener, app: FastifyInstance) => RequestListener;
   /** Puts a proxy in front of an unchanged reference instead. */
   proxy?: ProxyOptions;
+}
+
+/** What a change to the app may know besides the app: its management credential. */
+export interface VariantContext {
+  managementToken: string;
 }
 
 /** A running variant, on 127.0.0.1 and on [::1] at the same port. */

@@ -37,7 +37,7 @@ export async function startVariant(variant: Variant): Promise<RunningVariant> {
   try {
     // Not `await variant.app?.(app)`: a Fastify instance is thenable, and awaiting it
     // would make the app ready.
-    const changed = variant.app?.(app);
+    const changed = variant.app?.(app, { managementToken });
     if (changed instanceof Promise) await changed;
     await app.listen({ host: '127.0.0.1', port: 0, listenTextResolver: () => '' });
   } catch (error) {
