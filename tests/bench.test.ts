@@ -28,6 +28,7 @@ before(async () => {
       res.end('no length');
       return;
     }
+    if (req.url === '/stall') return;
     if (req.url === '/hang-up') {
       req.socket.destroy();
       return;
@@ -72,6 +73,17 @@ for (const name of ['raw', 'undici'] as const) {
       assert.ok(result.unexpected >= 18 && result.unexpected <= 22, `${result.unexpected}`);
       assert.ok(result.rps > 0 && result.p50Ms > 0 && result.clientCpuUs > 0);
     });
+  });
+}
+
+for (const name of ['raw', 'undici'] as const) {
+  test(`the ${name} client counts a request that is never answered, and does not hang`, async () => {
+    const client = await openClient(name, url, 1, 300);
+    const [send] = client.senders;
+    const started = performance.now();
+    assert.equal(await send!('/stall', undefined), 0);
+    assert.ok(performance.now() - started < 5000);
+    await client.close();
   });
 }
 

@@ -13,17 +13,32 @@ export interface LoadClient {
 export const CLIENTS = ['raw', 'undici'] as const;
 export type ClientName = (typeof CLIENTS)[number];
 
+/** How long a request may wait for its answer before it counts as unanswered. */
+const TIMEOUT_MS = 10_000;
+
 export function openClient(
   name: ClientName,
   baseUrl: string,
   connections: number,
+  timeoutMs = TIMEOUT_MS,
 ): Promise<LoadClient> {
-  return name === 'raw' ? rawClient(baseUrl, connections) : undiciClient(baseUrl, connections);
+  return name === 'raw'
+    ? rawClient(baseUrl, connections, timeoutMs)
+    : undiciClient(baseUrl, connections, timeoutMs);
 }
 
 /** undici's Pool: what a Node application would use, and costlier per request than the server. */
-async function undiciClient(baseUrl: string, connections: number): Promise<LoadClient> {
-  const pool = new Pool(baseUrl, { connections, pipelining: 1 });
+async function undiciClient(
+  baseUrl: string,
+  connections: number,
+  timeoutMs: number,
+): Promise<LoadClient> {
+  const pool = new Pool(baseUrl, {
+    connections,
+    pipelining: 1,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
   const send: Send = async (path, authorization) => {
     try {
       const res = await pool.request({
@@ -46,14 +61,18 @@ async function undiciClient(baseUrl: string, connections: number): Promise<LoadC
  * spends on a request, so on a machine it shares with the server the server is what
  * limits the rate: the figures then describe the server, not the load generator.
  */
-async function rawClient(baseUrl: string, connections: number): Promise<LoadClient> {
+async function rawClient(
+  baseUrl: string,
+  connections: number,
+  timeoutMs: number,
+): Promise<LoadClient> {
   const url = new URL(baseUrl);
   if (url.protocol !== 'http:')
     throw new Error(`the raw client speaks plain HTTP, not ${url.protocol}`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 80);
   const open = await Promise.all(
-    Array.from({ length: connections }, () => RawConnection.open(host, port, url.host)),
+    Array.from({ length: connections }, () => RawConnection.open(host, port, url.host, timeoutMs)),
   );
   return {
     senders: open.map((c) => (path, authorization) => c.send(path, authorization)),
@@ -74,18 +93,28 @@ class RawConnection {
   private constructor(
     private readonly socket: Socket,
     private readonly hostHeader: string,
+    timeoutMs: number,
   ) {
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('close', () => this.fail());
     socket.on('error', () => this.fail());
+    // Idle between bursts is fine; silence while an answer is awaited ends the connection.
+    socket.setTimeout(timeoutMs, () => {
+      if (this.waiting) this.fail();
+    });
   }
 
-  static open(host: string, port: number, hostHeader: string): Promise<RawConnection> {
+  static open(
+    host: string,
+    port: number,
+    hostHeader: string,
+    timeoutMs: number,
+  ): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, noDelay: true });
       socket.once('connect', () => {
         socket.off('error', reject);
-        resolve(new RawConnection(socket, hostHeader));
+        resolve(new RawConnection(socket, hostHeader, timeoutMs));
       });
       socket.once('error', reject);
     });
