@@ -1,4 +1,4 @@
-import { errorCode, onJsonReply, type Json } from './hooks.js';
+import { errorCode, onChallenge, onJsonReply, type Json } from './hooks.js';
 import { correct, type Variant } from './model.js';
 
 /** Correct variants of what a body or challenge says: each must pass every scenario. */
@@ -50,15 +50,12 @@ export const correctBodyVariants: Variant[] = [
     description: 'challenges use a lower-case scheme, other parameter order and other spacing',
     applied: 'hook',
     app: (app) =>
-      app.addHook('onSend', async (_request, reply, payload) => {
-        const challenge = reply.getHeader('www-authenticate');
-        if (typeof challenge !== 'string') return payload;
+      onChallenge(app, (challenge) => {
         const params = challenge
           .replace(/^Bearer\s+/i, '')
           .split(/,\s*/)
           .reverse();
-        reply.header('www-authenticate', `bearer   ${params.join(' ,  ')}`);
-        return payload;
+        return `bearer   ${params.join(' ,  ')}`;
       }),
   }),
 ];

@@ -1,4 +1,4 @@
-import { bearerToken, errorCode, onJsonReply, type Json } from './hooks.js';
+import { bearerToken, errorCode, onChallenge, onJsonReply, type Json } from './hooks.js';
 import type { Variant } from './model.js';
 
 /** Broken variants of the challenge and the error body: CHAL-01, CHAL-02, ERR-01, ERR-02. */
@@ -23,13 +23,9 @@ export const errorVariants: Variant[] = [
     description: '401 challenges name the realm "api", not the contract\'s "cci"',
     applied: 'hook',
     app: (app) =>
-      app.addHook('onSend', async (_request, reply, payload) => {
-        const challenge = reply.getHeader('www-authenticate');
-        if (reply.statusCode === 401 && typeof challenge === 'string') {
-          reply.header('www-authenticate', challenge.replace(/realm="[^"]*"/, 'realm="api"'));
-        }
-        return payload;
-      }),
+      onChallenge(app, (challenge, reply) =>
+        reply.statusCode === 401 ? challenge.replace(/realm="[^"]*"/, 'realm="api"') : challenge,
+      ),
   },
   {
     id: 'challenge-error-without-credential',

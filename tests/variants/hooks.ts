@@ -46,6 +46,34 @@ export function onJsonReply(
   });
 }
 
+/** Lets `edit` rewrite the `WWW-Authenticate` value of every answer that carries one. */
+export function onChallenge(
+  app: FastifyInstance,
+  edit: (challenge: string, reply: FastifyReply) => string,
+): void {
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const challenge = reply.getHeader('www-authenticate');
+    if (typeof challenge === 'string') reply.header('www-authenticate', edit(challenge, reply));
+    return payload;
+  });
+}
+
+/**
+ * Serves the management requests that `admit` picks as if they carried the management
+ * credential, like a gateway in front of the API that vouches for them.
+ */
+export function admitToManagement(
+  app: FastifyInstance,
+  managementToken: string,
+  admit: (request: FastifyRequest) => boolean,
+): void {
+  app.addHook('onRequest', async (request) => {
+    if (operationOf(request)?.security === 'managementToken' && admit(request)) {
+      request.headers = { authorization: `Bearer ${managementToken}` };
+    }
+  });
+}
+
 /** Wraps the key lookup of the app's store, like a cache or a loader in front of it. */
 export function wrapLookup(
   app: FastifyInstance,

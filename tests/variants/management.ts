@@ -1,5 +1,4 @@
-import type { FastifyRequest } from 'fastify';
-import { bearerToken, onJsonReply, operationOf, type Json } from './hooks.js';
+import { admitToManagement, bearerToken, onJsonReply, operationOf, type Json } from './hooks.js';
 import type { Variant } from './model.js';
 
 /** Broken variants of the management API: MGMT-01 to MGMT-04. */
@@ -95,11 +94,7 @@ export const managementVariants: Variant[] = [
     description: 'a management request with no Authorization header is served as the administrator',
     applied: 'hook',
     app: (app, { managementToken }) =>
-      app.addHook('onRequest', async (request) => {
-        if (isManagement(request) && request.headers.authorization === undefined) {
-          request.headers = { authorization: `Bearer ${managementToken}` };
-        }
-      }),
+      admitToManagement(app, managementToken, (request) => !request.headers.authorization),
   },
   {
     id: 'management-accepts-api-key',
@@ -107,16 +102,10 @@ export const managementVariants: Variant[] = [
     description: 'an active API key on the top plan is also accepted as the management credential',
     applied: 'hook',
     app: (app, { managementToken }) =>
-      app.addHook('onRequest', async (request) => {
+      admitToManagement(app, managementToken, (request) => {
         const token = bearerToken(request);
-        if (!isManagement(request) || token === undefined) return;
-        const key = app.cci.store.findBySecret(token);
-        if (key && key.revokedAt === null && key.plan === app.cci.contract.plans.at(-1)) {
-          request.headers = { authorization: `Bearer ${managementToken}` };
-        }
+        const key = token === undefined ? undefined : app.cci.store.findBySecret(token);
+        return key?.revokedAt === null && key.plan === app.cci.contract.plans.at(-1);
       }),
   },
 ];
-
-const isManagement = (request: FastifyRequest) =>
-  operationOf(request)?.security === 'managementToken';
