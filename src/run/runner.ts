@@ -10,6 +10,7 @@ import type {
   RequestStep,
   Scenario,
   Source,
+  Step,
 } from '../scenarios/model.js';
 import { redactSecrets } from '../secrets/redact.js';
 import { ManagementApi } from '../target/management-api.js';
@@ -46,12 +47,19 @@ export interface ScenarioResult {
 export class ScenarioRunner {
   private readonly validator: SchemaValidator;
   private readonly api: ManagementApi | undefined;
+  /** Operations under the management credential, by operationId. */
+  private readonly managementOps: Set<string>;
 
   constructor(
     private readonly contract: Contract,
     private readonly state: RunState,
   ) {
     this.validator = new SchemaValidator(contract);
+    this.managementOps = new Set(
+      contract.operations
+        .filter((op) => op.security === 'managementToken')
+        .map((op) => op.operationId),
+    );
     this.api = state.managementToken
       ? new ManagementApi(state.baseUrl, state.managementToken)
       : undefined;
@@ -60,6 +68,11 @@ export class ScenarioRunner {
   /** Why the scenario cannot run against this target; undefined when it can. */
   skipReason(scenario: Scenario): string | undefined {
     if (scenario.mutating && this.state.mutationsBlocked) return this.state.mutationsBlocked;
+    // Whether the management API refuses strangers says something only about a target
+    // known to offer one; a production smoke may serve it elsewhere, or not at all.
+    if (!this.api && scenario.steps.some((step) => this.callsManagement(step))) {
+      return 'no management token: the management API is not assessed (pass --management-token)';
+    }
     for (const role of scenario.roles) {
       if (!(role in this.state.keys))
         return this.state.missingRoles[role] ?? `no key for role ${role}`;
@@ -70,6 +83,14 @@ export class ScenarioRunner {
       }
     }
     return undefined;
+  }
+
+  private callsManagement(step: Step): boolean {
+    return (
+      step.action === 'request' &&
+      step.request.operationId !== null &&
+      this.managementOps.has(step.request.operationId)
+    );
   }
 
   async run(scenario: Scenario): Promise<ScenarioResult> {

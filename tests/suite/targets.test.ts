@@ -121,6 +121,10 @@ describe('other targets', () => {
       'never passed without creating and revoking keys',
     );
     assert.match(lifecycleProfile.reason, /management token/);
+    // The management API's own credential check needs to know there is such an API.
+    const credential = byId.get('MGMT-04') as { status: string; skipReasons: string[] };
+    assert.equal(credential.status, 'skipped');
+    assert.match(credential.skipReasons[0]!, /management API is not assessed/);
     assert.equal(verdict.counts.scenarios.failed, 0);
   });
 
