@@ -7,7 +7,7 @@ import {
   DURATION_S,
   P99_MS,
   VALID_PATH,
-  VUS,
+  constantVus,
   createKey,
   elapsedMs,
   envNumber,
@@ -38,12 +38,7 @@ const revokeInTime = new Rate('revoke_in_time');
 
 export const options: Options = {
   scenarios: {
-    revocation: {
-      executor: 'constant-vus',
-      vus: VUS,
-      duration: `${DURATION_S}s`,
-      gracefulStop: '5s',
-    },
+    revocation: constantVus(),
   },
   thresholds: {
     accepted_after_revocation: ['count==0'],

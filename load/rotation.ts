@@ -9,6 +9,7 @@ import {
   P99_MS,
   VALID_PATH,
   VUS,
+  constantVus,
   createKey,
   elapsedMs,
   errorCode,
@@ -38,12 +39,7 @@ const operatorErrors = new Counter('operator_errors');
 
 export const options: Options = {
   scenarios: {
-    rotation: {
-      executor: 'constant-vus',
-      vus: VUS,
-      duration: `${DURATION_S}s`,
-      gracefulStop: '5s',
-    },
+    rotation: constantVus(),
   },
   thresholds: {
     rotation_failures: ['count==0'],

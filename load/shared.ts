@@ -19,6 +19,14 @@ export const DURATION_S = envNumber('CCI_DURATION', 60);
 export const VUS = Math.round(envNumber('CCI_VUS', 20));
 export const P99_MS = envNumber('CCI_P99_MS', 500);
 
+/** The scenario of the checks that keep every VU busy for the whole run. */
+export const constantVus = () => ({
+  executor: 'constant-vus' as const,
+  vus: VUS,
+  duration: `${DURATION_S}s`,
+  gracefulStop: '5s',
+});
+
 const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
 
 /** The scripts create and revoke keys: off loopback they need CCI_ALLOW_MUTATIONS=1. */

@@ -13,7 +13,7 @@ import { redactSecrets } from '../src/secrets/redact.js';
 import { parseAllowEntry, type AllowEntry } from './addresses.js';
 import { apiKeyGate, authenticateManagement, callerAddress } from './authenticate.js';
 import { CourtData } from './court-data.js';
-import { sendError } from './errors.js';
+import { JSON_TYPE, sendError } from './errors.js';
 import { managementHandlers } from './management.js';
 import { KeyStore, type StoredKey } from './store.js';
 
@@ -87,7 +87,6 @@ function dataHandlers(data: CourtData): Record<string, Handler> {
   };
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const identityHeads = new WeakMap<StoredKey, string>();
 
 /**

@@ -9,7 +9,7 @@ import type { StoredKey } from './store.js';
 const allowlists = new Map<string, AllowEntry[]>();
 
 /** A key's allowlist, parsed once; entries were validated when the key was created. */
-function allowlistOf(key: StoredKey): AllowEntry[] {
+export function allowlistOf(key: StoredKey): AllowEntry[] {
   let entries = allowlists.get(key.id);
   if (!entries) {
     entries = key.allowedIps

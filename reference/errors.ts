@@ -28,7 +28,8 @@ export interface ErrorOptions {
   challengeError?: string;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+/** The media type of every JSON answer the reference writes itself. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * An error answer complete but for its request id. The key gate prepares its refusals

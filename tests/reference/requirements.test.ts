@@ -343,7 +343,8 @@ describe('management API', () => {
     ];
     for (const [method, path, body] of calls) {
       for (const [auth, expected, challenge] of credentials) {
-        const what = `${method} ${path} with ${auth === undefined ? 'no credential' : auth.slice(0, 16)}`;
+        const sent = auth === undefined ? 'no credential' : auth.slice(0, 16);
+        const what = `${method} ${path} with ${sent}`;
         const res = await ref.call(path, { method, body, ...(auth ? { auth } : {}) });
         assert.equal(res.status, 401, what);
         assert.equal(code(res), expected, what);

@@ -1,5 +1,12 @@
 import { sendError } from '../../reference/errors.js';
-import { behindKeyGate, bearerToken, errorCode, onJsonReply, operationOf } from './hooks.js';
+import {
+  behindKeyGate,
+  bearerToken,
+  errorCode,
+  onJsonReply,
+  operationOf,
+  presentedKey,
+} from './hooks.js';
 import type { Variant } from './model.js';
 
 /** Broken variants of what the credential itself must be: CRED-01 to CRED-05. */
@@ -11,11 +18,9 @@ export const credentialVariants: Variant[] = [
     applied: 'hook',
     app: (app) =>
       app.addHook('onRequest', async (request, reply) => {
-        const operation = operationOf(request);
-        const token = bearerToken(request);
-        if (request.method !== 'POST' || operation?.security !== 'apiKey' || !token) return;
-        const key = app.cci.store.findBySecret(token);
-        if (!key || key.revokedAt !== null || !operation.plans.includes(key.plan)) return;
+        const key = request.method === 'POST' ? presentedKey(request) : undefined;
+        if (!key || key.revokedAt !== null) return;
+        if (!operationOf(request)?.plans.includes(key.plan)) return;
         return sendError(request, reply, 401, 'invalid_api_key', { credentialSent: true });
       }),
   },

@@ -20,6 +20,13 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** The key an API-key request presents, when the store knows it (revoked or not). */
+export function presentedKey(request: FastifyRequest): StoredKey | undefined {
+  const token = bearerToken(request);
+  if (!token || operationOf(request)?.security !== 'apiKey') return undefined;
+  return request.server.cci.store.findBySecret(token);
+}
+
 /** The `error.code` of a body, when it has one. */
 export const errorCode = (body: Json): unknown => (body.error as Json | undefined)?.code;
 

@@ -1,37 +1,16 @@
 import type { FastifyRequest } from 'fastify';
-import {
-  clientAddress,
-  isAllowed,
-  parseAllowEntry,
-  type AllowEntry,
-} from '../../reference/addresses.js';
+import { isAllowed } from '../../reference/addresses.js';
+import { allowlistOf, callerAddress } from '../../reference/authenticate.js';
 import { sendError } from '../../reference/errors.js';
 import type { StoredKey } from '../../reference/store.js';
-import { bearerToken, operationOf } from './hooks.js';
+import { operationOf, presentedKey } from './hooks.js';
 import type { Variant } from './model.js';
 
 /** Broken variants of the precedence of the checks: ORDER-01 to ORDER-03. */
 
 /** Whether the request's address is on the key's allowlist, as the server would decide. */
-function addressAllowed(request: FastifyRequest, key: StoredKey): boolean {
-  const entries = key.allowedIps
-    .map(parseAllowEntry)
-    .filter((e): e is AllowEntry => typeof e !== 'string');
-  const { trustedProxies } = request.server.cci;
-  const address = clientAddress(
-    request.socket.remoteAddress ?? '',
-    request.headers['x-forwarded-for'],
-    trustedProxies,
-  );
-  return isAllowed(address, entries);
-}
-
-/** The key a request presents, when the store knows it (revoked or not). */
-function presentedKey(request: FastifyRequest): StoredKey | undefined {
-  const token = bearerToken(request);
-  if (!token || operationOf(request)?.security !== 'apiKey') return undefined;
-  return request.server.cci.store.findBySecret(token);
-}
+const addressAllowed = (request: FastifyRequest, key: StoredKey) =>
+  isAllowed(callerAddress(request), allowlistOf(key));
 
 export const orderVariants: Variant[] = [
   {
