@@ -11,7 +11,13 @@ import type { Contract, Operation } from '../src/contract/model.js';
 import { digestKey, randomBase62 } from '../src/secrets/keys.js';
 import { redactSecrets } from '../src/secrets/redact.js';
 import { parseAllowEntry, type AllowEntry } from './addresses.js';
-import { apiKeyGate, authenticateManagement, callerAddress } from './authenticate.js';
+import {
+  apiKeyGate,
+  authenticateManagement,
+  callerAddress,
+  gatedHandler,
+  type Handler,
+} from './authenticate.js';
 import { CourtData } from './court-data.js';
 import { JSON_TYPE, sendError } from './errors.js';
 import { managementHandlers } from './management.js';
@@ -52,8 +58,6 @@ declare module 'fastify' {
     operation?: Operation;
   }
 }
-
-type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
 
 /** The data operations, by operationId. Who may call them is the contract's business. */
 function dataHandlers(data: CourtData): Record<string, Handler> {
@@ -168,6 +172,9 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
   return { app, managementToken };
 }
 
+/** Methods whose requests Fastify never reads a body of. */
+const BODYLESS = new Set(['GET', 'HEAD']);
+
 function registerOperations(app: FastifyInstance, contract: Contract): void {
   const handlers: Record<string, Handler> = {
     ...dataHandlers(app.cci.data),
@@ -183,18 +190,21 @@ function registerOperations(app: FastifyInstance, contract: Contract): void {
     // Each app gets its own copy: the gate reads the plans from it, and the route's config
     // shows it to hooks, without reaching the contract cached for the whole process.
     const operation = { ...shared, plans: [...shared.plans] };
-    const gate = {
-      apiKey: apiKeyGate(contract.realm, operation),
-      managementToken: authenticateManagement,
-      none: undefined,
-    }[operation.security];
-    app.route({
+    const handler = handlers[operation.operationId]!;
+    const route = {
       method: operation.method as 'GET',
       url: operation.pathTemplate.replace(/\{([^}]+)\}/g, ':$1'),
       config: { operation },
-      ...(gate ? { onRequest: gate } : {}),
-      handler: handlers[operation.operationId]!,
-    });
+    };
+    if (operation.security === 'none') {
+      app.route({ ...route, handler });
+    } else if (operation.security === 'managementToken') {
+      app.route({ ...route, onRequest: authenticateManagement, handler });
+    } else if (BODYLESS.has(operation.method)) {
+      app.route({ ...route, handler: gatedHandler(contract.realm, operation, handler) });
+    } else {
+      app.route({ ...route, onRequest: apiKeyGate(contract.realm, operation), handler });
+    }
   }
 }
 
