@@ -83,30 +83,31 @@ function dataHandlers(data: CourtData): Record<string, Handler> {
       return reply.code(202).send(data.export(body.query));
     },
     getCallerIdentity: (request, reply) => {
-      const head = identityHead(request.caller!.key);
       return reply
         .header('content-type', JSON_TYPE)
-        .send(`${head}${JSON.stringify(callerAddress(request))}}`);
+        .send(identityBody(request.caller!.key, callerAddress(request)));
     },
   };
 }
 
-const identityHeads = new WeakMap<StoredKey, string>();
+const identities = new WeakMap<StoredKey, { address: string; body: string }>();
 
 /**
- * The part of a key's identity body that does not depend on the request, serialised once
- * per key: the introspection route is the cheapest authenticated call, so it is the one
- * whose cost should be the key check's and little else. Stored keys are never mutated
- * (a revocation replaces them), so the cache cannot go stale.
+ * A key's identity body as last sent. Only the client address can differ from one call
+ * to the next, and a client rarely moves, so the body is serialised again only when it
+ * does. Stored keys are never mutated (a revocation replaces them), so it cannot go stale.
  */
-function identityHead(key: StoredKey): string {
-  let head = identityHeads.get(key);
-  if (head === undefined) {
-    const fields = { keyId: key.id, name: key.name, plan: key.plan, accountId: key.accountId };
-    head = `${JSON.stringify(fields).slice(0, -1)},"clientAddress":`;
-    identityHeads.set(key, head);
+function identityBody(key: StoredKey, address: string): string {
+  let last = identities.get(key);
+  if (last === undefined || last.address !== address) {
+    const { id: keyId, name, plan, accountId } = key;
+    last = {
+      address,
+      body: JSON.stringify({ keyId, name, plan, accountId, clientAddress: address }),
+    };
+    identities.set(key, last);
   }
-  return head;
+  return last.body;
 }
 
 /** Builds the reference server of the contract; call `listen` on the result. */
