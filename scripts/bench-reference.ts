@@ -9,20 +9,23 @@ import {
 
 const USAGE = `Usage: npm run bench:reference -- [options]
 
-  --rounds N        timed rounds per path (default 5)
-  --round-ms MS     length of each path's burst in a round (default 1500)
+  --processes N     fresh server processes, measured one after another (default 3)
+  --rounds N        timed rounds per process (default 7)
+  --round-ms MS     length of each path's burst in a round (default 1000)
   --connections N   keep-alive connections (default 32)
   --client NAME     load generator: raw (default) or undici
   --json            print the figures as JSON
 
 Starts the reference in a child process and measures, over loopback, a valid key, an
-unknown key, no key and the health route. Prints medians and ratios. The raw client
+unknown key, no key, and the health route without and with a key's header. Prints
+medians, and ratios taken within each round, per process and their median. The raw client
 prepares its requests as bytes and costs far less per request than the server, so the
 server is what limits the rate; undici is what a Node application would use, and on a
 machine shared with the server it becomes the limit itself.`;
 
 const { values } = parseArgs({
   options: {
+    processes: { type: 'string' },
     rounds: { type: 'string' },
     'round-ms': { type: 'string' },
     connections: { type: 'string' },
@@ -44,6 +47,7 @@ if (!(CLIENTS as readonly string[]).includes(client)) {
 }
 const options = {
   ...d,
+  processes: wholeOption('processes', values.processes, d.processes, 1, 20),
   rounds: wholeOption('rounds', values.rounds, d.rounds, 1, 50),
   roundMs: wholeOption('round-ms', values['round-ms'], d.roundMs, 100, 60_000),
   connections: wholeOption('connections', values.connections, d.connections, 1, 512),

@@ -3,7 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { openClient, type LoadClient } from '../src/bench/clients.js';
-import { burst } from '../src/bench/closed-loop.js';
+import { burst, type Burst } from '../src/bench/closed-loop.js';
+import {
+  formatReferenceBench,
+  pairedRatio,
+  REFERENCE_DEFAULTS,
+  summarize,
+  type PathName,
+} from '../src/bench/reference.js';
 
 // The benchmark's figures are only as good as its load generator: both clients must read
 // every answer's status, count what they did not expect, and survive a server that
@@ -93,4 +100,58 @@ test('the raw client gives up on an answer without a length, or a server hanging
     assert.equal(await send!('/ok', 'Bearer good'), 0, `${path}: the connection is not reused`);
     await client.close();
   }
+});
+
+describe('the reference bench summary', () => {
+  // A burst with only a throughput and a server cost worth checking.
+  const b = (rps: number, serverCpuUs?: number): Burst => ({
+    requests: rps,
+    rps,
+    p50Ms: 1000 / rps,
+    p99Ms: 2000 / rps,
+    unexpected: 0,
+    clientCpuUs: 5,
+    ...(serverCpuUs === undefined ? {} : { serverCpuUs }),
+  });
+  const round = (valid: number, health: number): Record<PathName, Burst> => ({
+    valid: b(valid, 30),
+    unknown: b(valid * 1.1),
+    missing: b(valid * 1.2),
+    health: b(health, 20),
+    'health+key': b(health * 0.9),
+  });
+  // A fast process and a slow one: pooled, the fast one's health and the slow one's valid
+  // rounds would be set against each other; paired, each round is its own comparison.
+  const fast = [round(45, 50), round(46, 50), round(44, 50)];
+  const slow = [round(27, 30), round(24, 30), round(28, 30)];
+
+  test('ratios are taken within rounds, then the median per process, then over processes', () => {
+    const ratio = pairedRatio([fast, slow], 'valid', 'health');
+    assert.deepEqual(
+      ratio.perProcess.map((r) => r.toFixed(3)),
+      ['0.900', '0.900'],
+    );
+    assert.equal(ratio.median.toFixed(3), '0.900');
+    const keyed = pairedRatio([fast], 'health+key', 'health');
+    assert.equal(keyed.median.toFixed(3), '0.900');
+  });
+
+  test('the summary keeps every process and pools the medians of the bursts', () => {
+    const bench = summarize({ ...REFERENCE_DEFAULTS, processes: 2, rounds: 3 }, [fast, slow]);
+    assert.equal(bench.processes.length, 2);
+    // Lower median of 45, 46, 44, 27, 24, 28.
+    assert.equal(bench.paths.valid.rps, 28);
+    assert.equal(bench.paths.valid.serverCpuUs, 30);
+    assert.equal(bench.paths.unknown.serverCpuUs, undefined);
+    assert.equal(bench.ratios.unknownOverValid.median.toFixed(2), '1.10');
+    const text = formatReferenceBench(bench);
+    assert.match(
+      text,
+      /valid\/health\s+0\.90\s+\(per process: 0\.90, 0\.90\)\s+goal >= 0\.85: met/,
+    );
+    assert.match(text, /missing\/valid\s+1\.20 .*goal >= 1\.00: met/);
+    assert.doesNotMatch(text, /NOT met/);
+    const short = summarize(REFERENCE_DEFAULTS, [[round(40, 50)]]);
+    assert.match(formatReferenceBench(short), /valid\/health\s+0\.80 .*goal >= 0\.85: NOT met/);
+  });
 });

@@ -6,12 +6,21 @@ import { openClient, type ClientName } from './clients.js';
 import { burst, type Burst, type BurstSpec } from './closed-loop.js';
 import { processCpuMs } from './process-cpu.js';
 
-export const PATHS = ['valid', 'unknown', 'missing', 'health'] as const;
+/**
+ * What is measured. `health+key` is the health route sent the valid key's header, which
+ * it ignores: the difference between it and `health` is what carrying the header costs
+ * the server's HTTP parser, before any authentication runs.
+ */
+export const PATHS = ['valid', 'unknown', 'missing', 'health', 'health+key'] as const;
 export type PathName = (typeof PATHS)[number];
 
 export interface ReferenceBenchOptions {
+  /** Fresh server processes, measured one after the other. */
+  processes: number;
+  /** Timed rounds per process; each round runs every path once, back to back. */
   rounds: number;
   roundMs: number;
+  /** Per process, spread over the paths. */
   warmupMs: number;
   connections: number;
   /** Per burst, so that a very fast server still stops. */
@@ -21,18 +30,20 @@ export interface ReferenceBenchOptions {
 }
 
 export const REFERENCE_DEFAULTS: ReferenceBenchOptions = {
-  rounds: 5,
-  roundMs: 1500,
+  processes: 3,
+  rounds: 7,
+  roundMs: 1000,
   warmupMs: 3000,
   connections: 32,
   maxRequests: 200_000,
   client: 'raw',
 };
 
-type Bursts = Record<PathName, Burst[]>;
+/** One process's bursts: `rounds[r][path]` ran in round r, beside the other paths. */
+export type ProcessRounds = Array<Record<PathName, Burst>>;
 
 export interface PathResult {
-  /** Medians over the rounds. */
+  /** Medians over every round of every process. */
   rps: number;
   p50Ms: number;
   p99Ms: number;
@@ -41,24 +52,55 @@ export interface PathResult {
   /** Median CPU the load generator spent per request, µs. */
   clientCpuUs: number;
   unexpected: number;
-  rounds: Burst[];
+}
+
+/**
+ * A throughput ratio, paired: taken within each round, between bursts that ran seconds
+ * apart in one process; the median over a process's rounds; then the median over the
+ * processes, whose own values show how far one process can be from another.
+ */
+export interface PairedRatio {
+  median: number;
+  perProcess: number[];
 }
 
 export interface ReferenceBench {
   options: ReferenceBenchOptions;
   paths: Record<PathName, PathResult>;
-  ratios: { validOverHealth: number; unknownOverValid: number; missingOverValid: number };
+  ratios: {
+    validOverHealth: PairedRatio;
+    unknownOverValid: PairedRatio;
+    missingOverValid: PairedRatio;
+    /** How much of the valid path's cost is the header's, not the check's. */
+    keyedHealthOverHealth: PairedRatio;
+  };
+  processes: ProcessRounds[];
 }
 
 /**
- * Throughput and latency of the reference, in a process of its own, for a valid key, an
- * unknown key, no key, and the unauthenticated health route: warm-up, then rounds in
- * which the four alternate (each round starts with the next), medians over the rounds.
+ * Throughput and latency of the reference for a valid key, an unknown key, no key, and
+ * the unauthenticated health route with and without a key's header. Each process is
+ * started fresh, warmed up, then measured in rounds in which the paths alternate (each
+ * round starts with the next path). Two identical server processes can differ by a fifth
+ * in throughput here (their JIT decisions and placement differ), so a figure from one
+ * process says little: the ratios are paired within rounds and reported per process.
  */
 export async function benchReference(
   options: ReferenceBenchOptions = REFERENCE_DEFAULTS,
   progress: (line: string) => void = () => undefined,
 ): Promise<ReferenceBench> {
+  const processes: ProcessRounds[] = [];
+  for (let p = 0; p < options.processes; p++) {
+    const label = `reference bench: process ${p + 1} of ${options.processes}`;
+    processes.push(await benchProcess(options, (line) => progress(`${label}, ${line}`)));
+  }
+  return summarize(options, processes);
+}
+
+async function benchProcess(
+  options: ReferenceBenchOptions,
+  progress: (line: string) => void,
+): Promise<ProcessRounds> {
   const server = await spawnReference({ logLevel: 'warn' });
   const keys = new LoadKeys(server.url, server.managementToken);
   const client = await openClient(options.client, server.url, options.connections);
@@ -71,17 +113,19 @@ export async function benchReference(
       if (before === undefined || after === undefined || result.requests === 0) return result;
       return { ...result, serverCpuUs: ((after - before) * 1000) / result.requests };
     };
-    progress(`reference bench: warming up for ${options.warmupMs / 1000} s`);
+    progress(`warming up for ${options.warmupMs / 1000} s`);
     for (const name of PATHS) await run(name, options.warmupMs / PATHS.length);
-    const bursts = Object.fromEntries(PATHS.map((p) => [p, [] as Burst[]])) as Bursts;
+    const rounds: ProcessRounds = [];
     for (let round = 0; round < options.rounds; round++) {
-      progress(`reference bench: round ${round + 1} of ${options.rounds}`);
+      progress(`round ${round + 1} of ${options.rounds}`);
+      const bursts: Partial<Record<PathName, Burst>> = {};
       for (let i = 0; i < PATHS.length; i++) {
         const name = PATHS[(round + i) % PATHS.length]!;
-        bursts[name].push(await run(name, options.roundMs));
+        bursts[name] = await run(name, options.roundMs);
       }
+      rounds.push(bursts as Record<PathName, Burst>);
     }
-    return summarize(options, bursts);
+    return rounds;
   } finally {
     await client.close();
     await server.stop();
@@ -91,8 +135,9 @@ export async function benchReference(
 function pathSpecs(valid: string): Record<PathName, BurstSpec> {
   const unknown = Array.from({ length: 256 }, () => `Bearer cci_live_${randomBase62(40)}`);
   let n = 0;
+  const key = () => `Bearer ${valid}`;
   return {
-    valid: { path: VALID_PATH, authorization: () => `Bearer ${valid}`, expectStatus: 200 },
+    valid: { path: VALID_PATH, authorization: key, expectStatus: 200 },
     unknown: {
       path: VALID_PATH,
       authorization: () => unknown[n++ % unknown.length],
@@ -100,22 +145,37 @@ function pathSpecs(valid: string): Record<PathName, BurstSpec> {
     },
     missing: { path: VALID_PATH, authorization: () => undefined, expectStatus: 401 },
     health: { path: HEALTH_PATH, authorization: () => undefined, expectStatus: 200 },
+    'health+key': { path: HEALTH_PATH, authorization: key, expectStatus: 200 },
   };
 }
 
-function summarize(options: ReferenceBenchOptions, bursts: Bursts): ReferenceBench {
+/** `top`/`bottom` throughput within each round, then medians as {@link PairedRatio} says. */
+export function pairedRatio(
+  processes: ProcessRounds[],
+  top: PathName,
+  bottom: PathName,
+): PairedRatio {
+  const perProcess = processes.map((rounds) =>
+    median(rounds.map((round) => round[top].rps / round[bottom].rps)),
+  );
+  return { median: median(perProcess), perProcess };
+}
+
+export function summarize(
+  options: ReferenceBenchOptions,
+  processes: ProcessRounds[],
+): ReferenceBench {
   const paths = Object.fromEntries(
     PATHS.map((name) => {
-      const rounds = bursts[name];
-      const cpu = rounds.flatMap((b) => (b.serverCpuUs === undefined ? [] : [b.serverCpuUs]));
+      const bursts = processes.flatMap((rounds) => rounds.map((round) => round[name]));
+      const cpu = bursts.flatMap((b) => (b.serverCpuUs === undefined ? [] : [b.serverCpuUs]));
       const result: PathResult = {
-        rps: median(rounds.map((b) => b.rps)),
-        p50Ms: median(rounds.map((b) => b.p50Ms)),
-        p99Ms: median(rounds.map((b) => b.p99Ms)),
+        rps: median(bursts.map((b) => b.rps)),
+        p50Ms: median(bursts.map((b) => b.p50Ms)),
+        p99Ms: median(bursts.map((b) => b.p99Ms)),
         ...(cpu.length > 0 ? { serverCpuUs: median(cpu) } : {}),
-        clientCpuUs: median(rounds.map((b) => b.clientCpuUs)),
-        unexpected: rounds.reduce((sum, b) => sum + b.unexpected, 0),
-        rounds,
+        clientCpuUs: median(bursts.map((b) => b.clientCpuUs)),
+        unexpected: bursts.reduce((sum, b) => sum + b.unexpected, 0),
       };
       return [name, result];
     }),
@@ -124,10 +184,12 @@ function summarize(options: ReferenceBenchOptions, bursts: Bursts): ReferenceBen
     options,
     paths,
     ratios: {
-      validOverHealth: paths.valid.rps / paths.health.rps,
-      unknownOverValid: paths.unknown.rps / paths.valid.rps,
-      missingOverValid: paths.missing.rps / paths.valid.rps,
+      validOverHealth: pairedRatio(processes, 'valid', 'health'),
+      unknownOverValid: pairedRatio(processes, 'unknown', 'valid'),
+      missingOverValid: pairedRatio(processes, 'missing', 'valid'),
+      keyedHealthOverHealth: pairedRatio(processes, 'health+key', 'health'),
     },
+    processes,
   };
 }
 
@@ -141,29 +203,27 @@ export function formatReferenceBench(bench: ReferenceBench): string {
       p.serverCpuUs === undefined ? '' : `   server CPU ${p.serverCpuUs.toFixed(1)} µs/req`;
     const cpu = `${server}   client CPU ${p.clientCpuUs.toFixed(1)} µs/req`;
     return (
-      `  ${name.padEnd(8)} ${p.rps.toFixed(0).padStart(7)} req/s   ` +
+      `  ${name.padEnd(10)} ${p.rps.toFixed(0).padStart(7)} req/s   ` +
       `p50 ${p.p50Ms.toFixed(2)} ms   p99 ${p.p99Ms.toFixed(2)} ms${cpu}${odd}`
     );
   });
-  const goal = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  const cpu = (name: PathName) => paths[name].serverCpuUs;
-  const cpuRatio =
-    cpu('valid') && cpu('health')
-      ? [
-          `  server CPU valid/health    ${(cpu('valid')! / cpu('health')!).toFixed(2)}  ` +
-            '(per request; independent of which process limits throughput)',
-        ]
-      : [];
+  const ratio = (label: string, r: PairedRatio, goal?: number) => {
+    const spread = r.perProcess.map((x) => x.toFixed(2)).join(', ');
+    const verdict =
+      goal === undefined
+        ? ''
+        : `  goal >= ${goal.toFixed(2)}: ${r.median >= goal ? 'met' : 'NOT met'}`;
+    return `  ${label.padEnd(26)} ${r.median.toFixed(2)}  (per process: ${spread})${verdict}`;
+  };
   return [
-    `reference: ${options.rounds} rounds of ${options.roundMs / 1000} s per path, ` +
-      `${options.connections} keep-alive connections, ${options.client} client, medians:`,
+    `reference: ${options.processes} processes × ${options.rounds} rounds of ` +
+      `${options.roundMs / 1000} s per path, ${options.connections} keep-alive connections, ` +
+      `${options.client} client; medians:`,
     ...rows,
-    `  valid/health throughput   ${ratios.validOverHealth.toFixed(2)}  ` +
-      `(goal >= 0.85: ${goal(ratios.validOverHealth >= 0.85)})`,
-    `  unknown/valid throughput  ${ratios.unknownOverValid.toFixed(2)}  ` +
-      `(goal >= 1.00: ${goal(ratios.unknownOverValid >= 1)})`,
-    `  missing/valid throughput  ${ratios.missingOverValid.toFixed(2)}  ` +
-      `(goal >= 1.00: ${goal(ratios.missingOverValid >= 1)})`,
-    ...cpuRatio,
+    'throughput ratios, paired within rounds:',
+    ratio('valid/health', ratios.validOverHealth, 0.85),
+    ratio('unknown/valid', ratios.unknownOverValid, 1),
+    ratio('missing/valid', ratios.missingOverValid, 1),
+    ratio('health+key/health', ratios.keyedHealthOverHealth),
   ].join('\n');
 }
