@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { CLIENTS, type ClientName } from '../src/bench/clients.js';
-import { wholeOption } from '../src/bench/options.js';
+import { benchArgs, wholeOption } from '../src/bench/options.js';
 import {
   benchReference,
   formatReferenceBench,
@@ -15,6 +14,7 @@ const USAGE = `Usage: npm run bench:reference -- [options]
   --connections N   keep-alive connections (default 32)
   --client NAME     load generator: raw (default) or undici
   --json            print the figures as JSON
+  -h, --help        this help
 
 Starts the reference in a child process and measures, over loopback, a valid key, an
 unknown key, no key, and the health route without and with a key's header. Prints
@@ -23,22 +23,14 @@ prepares its requests as bytes and costs far less per request than the server, s
 server is what limits the rate; undici is what a Node application would use, and on a
 machine shared with the server it becomes the limit itself.`;
 
-const { values } = parseArgs({
-  options: {
-    processes: { type: 'string' },
-    rounds: { type: 'string' },
-    'round-ms': { type: 'string' },
-    connections: { type: 'string' },
-    client: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
+const values = benchArgs('bench:reference', USAGE, {
+  processes: { type: 'string' },
+  rounds: { type: 'string' },
+  'round-ms': { type: 'string' },
+  connections: { type: 'string' },
+  client: { type: 'string' },
+  json: { type: 'boolean', default: false },
 });
-
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
 const d = REFERENCE_DEFAULTS;
 const client = values.client ?? d.client;
 if (!(CLIENTS as readonly string[]).includes(client)) {

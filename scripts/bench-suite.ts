@@ -1,25 +1,16 @@
-import { parseArgs } from 'node:util';
 import { benchSuite, formatSuiteBench, SUITE_DEFAULTS } from '../src/bench/suite.js';
-import { wholeOption } from '../src/bench/options.js';
+import { benchArgs, wholeOption } from '../src/bench/options.js';
 
 const USAGE = `Usage: npm run bench:suite -- [--runs N] [--rounds N] [--json]
 
 Times the conformance CLI (scenarios per second, median of --runs runs) against a plain
 undici loop that sends the same scenarios' requests to a reference it starts.`;
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string' },
-    rounds: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
+const values = benchArgs('bench:suite', USAGE, {
+  runs: { type: 'string' },
+  rounds: { type: 'string' },
+  json: { type: 'boolean', default: false },
 });
-
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
 const options = {
   ...SUITE_DEFAULTS,
   runs: wholeOption('runs', values.runs, SUITE_DEFAULTS.runs, 1, 20),

@@ -4,11 +4,21 @@ import {
   formatReferenceBench,
 } from '../src/bench/reference.js';
 import { SUITE_DEFAULTS, benchSuite, formatSuiteBench } from '../src/bench/suite.js';
+import { benchArgs } from '../src/bench/options.js';
 
 /**
  * Both benches in one run, then the three ratios side by side. Not a test: nothing here
  * passes or fails, the figures are for reading.
  */
+benchArgs(
+  'bench',
+  `Usage: npm run bench
+
+Runs bench:suite and bench:reference with their defaults, one after the other, and prints
+both with the ratios side by side (about two and a half minutes). Options belong to those
+two; see \`npm run bench:suite -- --help\` and \`npm run bench:reference -- --help\`.`,
+  {},
+);
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const suite = await benchSuite(SUITE_DEFAULTS, progress);
 const reference = await benchReference(REFERENCE_DEFAULTS, progress);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { openClient, type LoadClient } from '../src/bench/clients.js';
 import { burst, type Burst } from '../src/bench/closed-loop.js';
+import { runScript } from './helpers/cli.js';
 import {
   formatReferenceBench,
   pairedRatio,
@@ -154,4 +155,24 @@ describe('the reference bench summary', () => {
     const short = summarize(REFERENCE_DEFAULTS, [[round(40, 50)]]);
     assert.match(formatReferenceBench(short), /valid\/health\s+0\.80 .*goal >= 0\.85: NOT met/);
   });
+});
+
+test('the bench scripts name a bad option and exit 2, and print their usage on --help', async () => {
+  const scripts = ['bench', 'bench-suite', 'bench-reference'];
+  await Promise.all(
+    scripts.map(async (name) => {
+      const script = `scripts/${name}.ts`;
+      for (const args of [['--bogus'], ['extra'], ['--help']]) {
+        const run = await runScript(script, args);
+        const help = args[0] === '--help';
+        assert.equal(run.code, help ? 0 : 2, `${name} ${args.join(' ')}: ${run.output}`);
+        assert.doesNotMatch(run.output, /\n\s+at |node:internal/, `${name}: no stack trace`);
+        if (help) assert.match(run.stdout, /^Usage: npm run bench/);
+        else assert.match(run.stderr, new RegExp(`(--bogus|'extra').*\\(see --help\\)`));
+      }
+    }),
+  );
+  const bad = await runScript('scripts/bench-reference.ts', ['--processes', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--processes must be an integer from 1 to 20, not 0/);
 });

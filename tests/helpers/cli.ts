@@ -11,34 +11,34 @@ export interface CliResult {
 }
 
 /** Runs the conformance CLI as a user would, with reports in a fresh folder. */
-export function runCli(
+export async function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<CliResult & { reports: string }> {
   const reports = mkdtempSync(join(tmpdir(), 'cci-reports-'));
   // Reports go to a fresh folder, except where the command takes none (scenarios).
   const hasOutput = args.includes('--output') || args[0] === 'scenarios';
+  const output = hasOutput ? [] : ['--output', reports];
+  return { ...(await runScript('scripts/conformance.ts', [...args, ...output], env)), reports };
+}
+
+/** Runs one of the project's scripts as `npm run` would, and collects what it wrote. */
+export function runScript(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'scripts/conformance.ts',
-        ...args,
-        ...(hasOutput ? [] : ['--output', reports]),
-      ],
-      {
-        env: { ...process.env, CI: '1', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      env: { ...process.env, CI: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('exit', (code) =>
-      resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr, reports }),
+      resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr }),
     );
   });
 }
