@@ -2,8 +2,10 @@
  * Anything that starts like a CCI credential: `cci_<kind>_` and the characters that
  * follow it up to a delimiter. Malformed variants (spaces aside) are caught too, so a
  * report never shows more of a submitted key than its prefix and last four characters.
+ * It need not start a word: a server may echo a key glued to other text, percent-encoded
+ * after `Bearer%20`, or behind a prefix of its own (`tok_cci_live_…`).
  */
-const CREDENTIAL = /\b(cci_[A-Za-z]+_)([^\s"'<>&,;\\`|)\]}]+)/g;
+const CREDENTIAL = /(cci_[A-Za-z]+_)([^\s"'<>&,;\\`|)\]}]+)/g;
 
 /** The form in which a key may be shown: its prefix, an ellipsis and its last four characters. */
 export function redactKey(key: string): string {

@@ -21,6 +21,19 @@ describe('redaction', () => {
     assert.doesNotMatch(out, /cci_live_[A-Za-z0-9]{5,}/);
   });
 
+  it('redacts keys that do not start a word: percent-encoded, glued or prefixed', () => {
+    for (const text of [
+      `x-echo: Bearer%20${key}`,
+      `token=tok_${key}`,
+      `Bearer+${key}`,
+      `id9${key}`,
+    ]) {
+      const out = redactSecrets(text);
+      assert.ok(!out.includes(key), out);
+      assert.match(out, /cci_live_…Wq9Z/, out);
+    }
+  });
+
   it('finds leaked secrets', () => {
     assert.deepEqual(leakedSecrets(`x ${key} y`, [key, 'short']), [key]);
     assert.deepEqual(leakedSecrets('nothing here', [key]), []);

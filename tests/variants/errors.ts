@@ -100,6 +100,21 @@ export const errorVariants: Variant[] = [
       }),
   },
   {
+    id: 'key-echoed-encoded',
+    breaks: 'ERR-02',
+    description: 'refusals echo the Authorization header, percent-encoded, in a response header',
+    applied: 'hook',
+    // Real keys come back too (revoked, address-blocked): the reports must still hide them.
+    app: (app) =>
+      app.addHook('onSend', async (request, reply, payload) => {
+        const header = request.headers.authorization;
+        if (authError(reply.statusCode) && header) {
+          reply.header('x-cci-echo', encodeURIComponent(header));
+        }
+        return payload;
+      }),
+  },
+  {
     id: 'key-body-echoed',
     breaks: 'ERR-02',
     description: 'refusing an unknown key, the message quotes it without its cci_live_ prefix',
