@@ -356,6 +356,15 @@ function finish(code: number): void {
   setTimeout(() => process.exit(code), 2000).unref();
 }
 
+// A reader that stops early (`scenarios | head`) closes the pipe: that ends the output,
+// it is not an error of this program.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 main(process.argv.slice(2)).then(finish, (error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`cci-conformance: ${redactSecrets(message)}\n`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -134,6 +135,23 @@ describe('the scenario corpus', () => {
       /\{\{key:valid\.starter\}\}/,
       'real keys are placeholders, filled at run time',
     );
+  });
+
+  it('ends quietly when its reader stops early, as `scenarios | head` does', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/conformance.ts', 'scenarios'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Read the first piece of the corpus, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, '');
   });
 
   it('refuses a format it does not write', async () => {
