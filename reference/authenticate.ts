@@ -52,8 +52,10 @@ function prepareRefusals(realm: string) {
   };
 }
 
-/** The gate of one operation as an onRequest hook; without an operation, of the paths
- * that match none (404). */
+/**
+ * The gate of one operation as an onRequest hook; without an operation, of the paths that
+ * match none (404).
+ */
 export function apiKeyGate(realm: string, operation?: Operation) {
   const refusals = prepareRefusals(realm);
   return (request: FastifyRequest, reply: FastifyReply, done: () => void) => {

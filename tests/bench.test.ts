@@ -157,7 +157,7 @@ describe('the reference bench summary', () => {
   });
 });
 
-test('the bench scripts name a bad option and exit 2, and print their usage on --help', async () => {
+test('bench scripts name a bad option and exit 2, and print their usage on --help', async () => {
   const scripts = ['bench', 'bench-suite', 'bench-reference'];
   await Promise.all(
     scripts.map(async (name) => {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,3 +56,11 @@ export function filesUnder(dir: string): Array<{ path: string; text: string }> {
 
 /** Anything shaped like a CCI credential with more than its last four characters visible. */
 export const FULL_KEY = /cci_(live|test|admin)_[A-Za-z0-9]{5,}/;
+
+/** Fails when any file under `dir` holds a credential in full; names the file, not the key. */
+export function assertNoKeyInFull(dir: string): void {
+  for (const file of filesUnder(dir)) {
+    const match = FULL_KEY.exec(file.text);
+    assert.equal(match, null, `${file.path} holds a key: ${match?.[0].slice(0, 14)}…`);
+  }
+}
