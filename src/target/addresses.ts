@@ -1,10 +1,43 @@
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import type { Source } from '../scenarios/model.js';
 
-/** Documentation addresses (RFC 5737): no client of the suite ever comes from them. */
-export const ELSEWHERE = '192.0.2.10';
-export const ELSEWHERE_RANGE = '192.0.2.0/24';
+/**
+ * Documentation ranges (RFC 5737), meant never to be routed. They are not always unused:
+ * test networks and containers are given them, so a machine's own address may lie in one.
+ */
+const DOCUMENTATION_RANGES = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'];
+
+/**
+ * The first documentation range that holds none of `own` (addresses this machine may send
+ * from), with an address in it; undefined when this machine has an address in each.
+ */
+export function elsewhereRange(own: string[]): Elsewhere | undefined {
+  const mine = own
+    .filter((address) => ipaddr.isValid(address))
+    .map((address) => ipaddr.process(address))
+    .filter((address): address is ipaddr.IPv4 => address.kind() === 'ipv4');
+  const range = DOCUMENTATION_RANGES.find((cidr) => {
+    const parsed = ipaddr.IPv4.parseCIDR(cidr);
+    return !mine.some((address) => address.match(parsed));
+  });
+  return range ? { address: range.replace(/0\/24$/, '10'), range } : undefined;
+}
+
+interface Elsewhere {
+  address: string;
+  range: string;
+}
+
+/** Every address of this machine's interfaces. */
+export function localAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+}
+
+/** On loopback the sources are 127.x addresses, so the first range is always elsewhere. */
+const DEFAULT_ELSEWHERE = elsewhereRange([])!;
+export const ELSEWHERE = DEFAULT_ELSEWHERE.address;
 
 /** Loopback sources: the whole of 127.0.0.0/8 is this machine, so each is a real address. */
 export const LOOPBACK = {
@@ -32,12 +65,15 @@ export function isLoopback(url: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-const SHARED = {
-  'ip.elsewhere': [ELSEWHERE],
-  'ip.elsewhere.cheapest': [ELSEWHERE],
-  'ip.cidr.elsewhere': [ELSEWHERE_RANGE],
-  'revoked.restricted': [ELSEWHERE],
-};
+/** The allowlists that must refuse this machine, from an address and range it is not in. */
+function elsewhereAllowlists({ address, range }: Elsewhere): Record<string, string[]> {
+  return {
+    'ip.elsewhere': [address],
+    'ip.elsewhere.cheapest': [address],
+    'ip.cidr.elsewhere': [range],
+    'revoked.restricted': [address],
+  };
+}
 
 /** On loopback every source is a real local address. */
 export function loopbackPlan(
@@ -63,7 +99,7 @@ export function loopbackPlan(
     },
     missingSources,
     allowlists: {
-      ...SHARED,
+      ...elsewhereAllowlists(DEFAULT_ELSEWHERE),
       'ip.allowed': [LOOPBACK.allowed],
       'ip.cidr': [LOOPBACK.cidr],
       ...(ipv6Url ? { 'ip.v6': [LOOPBACK.ipv6] } : {}),
@@ -76,9 +112,23 @@ export function loopbackPlan(
 
 /**
  * Against a remote target this machine has one address, the one the server reports: it
- * is the allowed address, a documentation range is the blocked one.
+ * is the allowed address, and a documentation range holding neither it nor any of
+ * `own` (this machine's interface addresses) is the blocked one.
  */
-export function remotePlan(observed: string | undefined): AddressPlan {
+export function remotePlan(
+  observed: string | undefined,
+  own: string[] = localAddresses(),
+): AddressPlan {
+  const elsewhere = elsewhereRange(observed ? [observed, ...own] : own);
+  const shared = elsewhere ? elsewhereAllowlists(elsewhere) : {};
+  const nowhere = elsewhere
+    ? {}
+    : Object.fromEntries(
+        Object.keys(elsewhereAllowlists(DEFAULT_ELSEWHERE)).map((role) => [
+          role,
+          'this machine has an address in every documentation range, so none is sure to refuse it',
+        ]),
+      );
   const oneAddress = 'a remote target sees a single address from this machine';
   const missingSources: AddressPlan['missingSources'] = {
     other: oneAddress,
@@ -92,8 +142,13 @@ export function remotePlan(observed: string | undefined): AddressPlan {
     return {
       sources: { default: null },
       missingSources: { ...missingSources, allowed: why, 'cidr-inside': why },
-      allowlists: SHARED,
-      missingAllowlists: { 'ip.allowed': why, 'ip.cidr': why, 'ip.v6': missingSources.ipv6! },
+      allowlists: shared,
+      missingAllowlists: {
+        ...nowhere,
+        'ip.allowed': why,
+        'ip.cidr': why,
+        'ip.v6': missingSources.ipv6!,
+      },
     };
   }
   const bits = isIP(observed) === 6 ? 64 : 24;
@@ -105,7 +160,7 @@ export function remotePlan(observed: string | undefined): AddressPlan {
   return {
     sources: { default: null, allowed: null, 'cidr-inside': null },
     missingSources,
-    allowlists: { ...SHARED, 'ip.allowed': [observed], 'ip.cidr': [range] },
-    missingAllowlists: { 'ip.v6': missingSources.ipv6! },
+    allowlists: { ...shared, 'ip.allowed': [observed], 'ip.cidr': [range] },
+    missingAllowlists: { ...nowhere, 'ip.v6': missingSources.ipv6! },
   };
 }

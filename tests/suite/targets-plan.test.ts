@@ -40,14 +40,25 @@ describe('target policy', () => {
   });
 
   it('allowlists the address a remote target reports, and a documentation range to refuse', () => {
-    const plan = remotePlan('198.51.100.23');
+    const plan = remotePlan('198.51.100.23', ['127.0.0.1', '::1']);
     assert.deepEqual(plan.allowlists['ip.allowed'], ['198.51.100.23']);
     assert.deepEqual(plan.allowlists['ip.cidr'], ['198.51.100.0/24']);
     assert.deepEqual(plan.allowlists['ip.elsewhere'], ['192.0.2.10']);
     assert.match(plan.missingSources.other!, /single address/);
     assert.deepEqual(remotePlan('2001:db8:1:2:3::9').allowlists['ip.cidr'], ['2001:db8:1:2::/64']);
-    const blind = remotePlan(undefined);
+    const blind = remotePlan(undefined, []);
     assert.equal(blind.allowlists['ip.allowed'], undefined);
     assert.match(blind.missingAllowlists['ip.allowed']!, /did not report the client address/);
+  });
+
+  it('refuses this machine from a range that holds none of its addresses', () => {
+    // A machine on a documentation network (as test networks and containers often are)
+    // must not find its own address in the range that ought to refuse it.
+    const own = remotePlan('192.0.2.2', ['127.0.0.1']);
+    assert.deepEqual(own.allowlists['ip.cidr.elsewhere'], ['198.51.100.0/24']);
+    assert.deepEqual(own.allowlists['ip.elsewhere'], ['198.51.100.10']);
+    const everywhere = remotePlan('203.0.113.7', ['192.0.2.2', '::ffff:198.51.100.4']);
+    assert.equal(everywhere.allowlists['ip.cidr.elsewhere'], undefined);
+    assert.match(everywhere.missingAllowlists['ip.elsewhere']!, /every documentation range/);
   });
 });
