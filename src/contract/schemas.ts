@@ -1,4 +1,4 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { Contract } from './model.js';
 
@@ -6,6 +6,13 @@ type AddFormats = typeof addFormatsModule.default;
 // ajv-formats is CommonJS: under ESM its function is the module's `default` export.
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default: AddFormats }).default ?? addFormatsModule;
+
+/** A JSON Schema 2020-12 validator that knows the standard formats (date-time, uri, …). */
+export function jsonSchemaValidator(options: Options = {}): Ajv2020 {
+  const ajv = new Ajv2020(options);
+  addFormats(ajv);
+  return ajv;
+}
 
 /** One reason a body does not match a schema: where, and what is wrong. */
 export interface SchemaProblem {
@@ -22,8 +29,7 @@ export class SchemaValidator {
   constructor(contract: Contract) {
     // OpenAPI 3.1 schemas are JSON Schema 2020-12 with extra annotation keywords
     // (example, x-*), which strict mode would reject.
-    this.ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats(this.ajv);
+    this.ajv = jsonSchemaValidator({ strict: false, allErrors: true });
     this.id = `urn:cci-contract:${contract.sha256}`;
     this.ajv.addSchema({ $id: this.id, components: contract.document.components }, this.id);
   }

@@ -1,5 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { jsonSchemaValidator } from '../contract/schemas.js';
 import type { Contract } from '../contract/model.js';
 import { buildReport, outcomesOf, type ConformanceReport } from './build.js';
 import { CONFORMANCE_JSON } from './files.js';
@@ -7,18 +10,69 @@ import { CONFORMANCE_JSON } from './files.js';
 /** Reports of shards that cannot be merged: different contracts, suites or seeds. */
 export class MergeError extends Error {}
 
-/** Reads `conformance.json` from each shard's report folder. */
+const SCHEMA_FILE = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../schemas/conformance-report.schema.json',
+);
+
+let validator: ValidateFunction | undefined;
+
+/** The shipped schema of conformance.json, compiled once. */
+function reportValidator(): ValidateFunction {
+  if (!validator) {
+    validator = jsonSchemaValidator().compile(
+      JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object,
+    );
+  }
+  return validator;
+}
+
+/**
+ * Reads `conformance.json` from each shard's report folder, and checks it is one: a file
+ * of another shape would otherwise fail the merge with a TypeError deep inside it.
+ */
 export function readShardReports(dirs: string[]): ConformanceReport[] {
   if (dirs.length === 0) throw new MergeError('merge needs the report folders of the shards');
-  return dirs.map((dir) => {
+  const reports = dirs.map((dir) => {
     const file = join(dir, CONFORMANCE_JSON);
     if (!existsSync(file)) throw new MergeError(`${file} does not exist`);
+    let parsed: unknown;
     try {
-      return JSON.parse(readFileSync(file, 'utf8')) as ConformanceReport;
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
       throw new MergeError(`${file}: ${(error as Error).message}`);
     }
+    const validate = reportValidator();
+    if (!validate(parsed)) {
+      const [first] = validate.errors ?? [];
+      const where = first?.instancePath || '/';
+      throw new MergeError(
+        `${file} is not a conformance report: at ${where}, ${first?.message ?? 'invalid'}`,
+      );
+    }
+    return { file, report: parsed as ConformanceReport };
   });
+  checkShards(reports);
+  return reports.map((r) => r.report);
+}
+
+/** Each shard once, all of one split: a shard given twice would count its scenarios twice. */
+function checkShards(reports: Array<{ file: string; report: ConformanceReport }>): void {
+  const seen = new Map<string, string>();
+  const totals = new Set<string>();
+  for (const { file, report } of reports) {
+    const shard = report.shard;
+    if (shard === undefined || !/^\d+\/\d+$/.test(shard)) continue;
+    const earlier = seen.get(shard);
+    if (earlier) throw new MergeError(`shard ${shard} is given twice: ${earlier} and ${file}`);
+    seen.set(shard, file);
+    totals.add(shard.split('/')[1]!);
+  }
+  if (totals.size > 1) {
+    throw new MergeError(
+      `the reports come from different splits (${[...seen.keys()].join(', ')}): merge the shards of one run`,
+    );
+  }
 }
 
 /**

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { loadContract } from '../../src/contract/load.js';
+import { jsonSchemaValidator } from '../../src/contract/schemas.js';
 import { generateScenarios } from '../../src/scenarios/generate.js';
 import { runCli } from '../helpers/cli.js';
 
-type AddFormats = typeof addFormatsModule.default;
-const addFormats: AddFormats =
-  (addFormatsModule as unknown as { default: AddFormats }).default ?? addFormatsModule;
-
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-addFormats(ajv);
+const ajv = jsonSchemaValidator({ allErrors: true, strict: true });
 const schema = (name: string) =>
   ajv.compile(JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')));
 const reportSchema = schema('conformance-report.schema.json');
@@ -60,6 +55,12 @@ describe('the certificate', () => {
     assert.deepEqual(essence(read(merged.reports)), essence(read(whole.reports)));
     assert.ok(existsSync(join(merged.reports, 'html', 'index.html')), 'merged HTML report');
     assert.match(readFileSync(join(merged.reports, 'junit.xml'), 'utf8'), /<testsuites/);
+
+    // A shard given twice would count its scenarios twice: refused, naming both folders.
+    const twice = await runCli(['merge', first.reports, second.reports, first.reports]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /shard 1\/2 is given twice: .*conformance\.json and /);
+    assert.ok(!existsSync(join(twice.reports, 'conformance.json')), 'nothing written');
   });
 
   it('is written as Markdown and an SVG badge naming suite, contract, target, date', async () => {
@@ -84,10 +85,19 @@ describe('the certificate', () => {
     assert.ok(badge.includes(report.suite.version));
   });
 
-  it('refuses to merge reports of different contracts', async () => {
+  it('refuses to merge what is not a shard report', async () => {
     const run = await runCli(['merge', '/nonexistent-shard']);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /conformance\.json does not exist/);
+    const dir = mkdtempSync(join(tmpdir(), 'cci-not-a-report-'));
+    writeFileSync(join(dir, 'conformance.json'), '{}');
+    const empty = await runCli(['merge', dir]);
+    assert.equal(empty.code, 2);
+    assert.match(
+      empty.stderr,
+      /conformance\.json is not a conformance report: at \/, must have required property 'reportVersion'/,
+    );
+    assert.doesNotMatch(empty.stderr, /TypeError|\n\s+at /);
   });
 });
 
