@@ -2,7 +2,17 @@ import { defineConfig, type ReporterDescription } from '@playwright/test';
 import { BLOB_DIR } from './src/report/files.js';
 import { readRunOptions } from './src/run/options.js';
 
-const options = readRunOptions();
+/** The run options; a wrong variable ends the run with one line naming it, not a stack trace. */
+function runOptions() {
+  try {
+    return readRunOptions();
+  } catch (error) {
+    process.stderr.write(`cci-conformance: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+const options = runOptions();
 const reports = options.reportDir;
 
 /**

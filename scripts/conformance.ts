@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,9 @@ import type { ConformanceReport } from '../src/report/build.js';
 import { BLOB_DIR, CONFORMANCE_JSON } from '../src/report/files.js';
 import { MergeError, mergeReports, readShardReports } from '../src/report/merge.js';
 import { formatTable } from '../src/report/table.js';
-import { checkBaseUrl, ENV } from '../src/run/options.js';
-import { generateScenarios } from '../src/scenarios/generate.js';
+import { ENV, parseSeed, readRunOptions } from '../src/run/options.js';
+import { grepSelection, PASS_THROUGH, passThroughProblem } from '../src/run/playwright-options.js';
+import { generateScenarios, inProfiles } from '../src/scenarios/generate.js';
 import { redactSecrets } from '../src/secrets/redact.js';
 import { ManagementApi } from '../src/target/management-api.js';
 import { readStaticKeys } from '../src/target/provision.js';
@@ -40,8 +42,8 @@ Target:
   --management-token T    credential of the contract's management API ($CCI_MANAGEMENT_TOKEN)
   --keys-file FILE        JSON of role -> key for read-only runs ($CCI_KEYS_FILE); see the README
   --allow-mutations       create and revoke keys on a target that is not on loopback
-  --trusted-proxy ADDR    a local address the target trusts as a proxy, for the
-                          X-Forwarded-For checks
+  --trusted-proxy ADDR    with --base-url: an address of this machine the target trusts
+                          as a proxy, for the X-Forwarded-For checks
 
 Run:
   --seed N                seed of generated values (default 1); the same seed, the same scenarios
@@ -55,8 +57,8 @@ Run:
   -j, --workers N         Playwright workers (default 2)
   --shard I/N             run one shard of the scenarios
   --reporter NAMES        Playwright progress reporters, comma-separated (list, line, dot, …)
-  --retries N, -x, --max-failures N, --timeout MS, --list, --repeat-each N
-                          passed to Playwright as they are
+  --retries N, --max-failures N (-x for 1), --timeout MS, --list, --repeat-each N
+                          passed to Playwright once checked
 
   -h, --help              this help
   --version               the suite's version
@@ -89,7 +91,8 @@ function parse(argv: string[]) {
       shard: { type: 'string' },
       reporter: { type: 'string' },
       retries: { type: 'string' },
-      'max-failures': { type: 'string', short: 'x' },
+      'max-failures': { type: 'string' },
+      x: { type: 'boolean', short: 'x' },
       timeout: { type: 'string' },
       list: { type: 'boolean' },
       'repeat-each': { type: 'string' },
@@ -101,24 +104,13 @@ function parse(argv: string[]) {
 
 type Values = ReturnType<typeof parse>['values'];
 
-/** Playwright's own options, handed over as they are. */
-const PASS_THROUGH = [
-  'grep',
-  'grep-invert',
-  'workers',
-  'shard',
-  'retries',
-  'max-failures',
-  'timeout',
-  'repeat-each',
-] as const;
-
 function playwrightArgs(values: Values): string[] {
   const args: string[] = [];
   for (const name of PASS_THROUGH) {
     const value = values[name];
     if (value !== undefined) args.push(`--${name}=${value}`);
   }
+  if (values.x && values['max-failures'] === undefined) args.push('--max-failures=1');
   if (values.list) args.push('--list');
   return args;
 }
@@ -145,11 +137,40 @@ function runEnvironment(values: Values, runId: string): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * Checks what the flags say on their own, naming the flag at fault. Values that arrive
+ * through the environment instead are checked by readRunOptions, which names the variable.
+ */
+function checkFlags(values: Values): void {
+  if (values.seed !== undefined) parseSeed(values.seed, '--seed');
+  const problem = passThroughProblem(values);
+  if (problem) throw new UsageError(problem);
+  const proxy = values['trusted-proxy'];
+  if (proxy !== undefined) {
+    if (isIP(proxy) === 0)
+      throw new UsageError(`--trusted-proxy must be an IP address, not "${proxy}"`);
+    if (!values['base-url'] && !process.env[ENV.baseUrl]) {
+      throw new UsageError(
+        '--trusted-proxy applies to a --base-url target: the embedded reference brings its own',
+      );
+    }
+  }
+}
+
+/** Resolves when this machine can send from `address`, the way the X-Forwarded-For checks do. */
+function canSendFrom(address: string): Promise<string | undefined> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+    probe.listen(0, address, () => probe.close(() => done(undefined)));
+  });
+}
+
 /** Playwright's built-in reporters; anything else must be a file that exists. */
 const REPORTERS = ['list', 'line', 'dot', 'json', 'junit', 'html', 'github', 'null', 'blob'];
 
 /** Checks the configuration before any scenario runs; throws a one-line reason. */
-async function preflight(env: NodeJS.ProcessEnv): Promise<void> {
+async function preflight(values: Values, env: NodeJS.ProcessEnv): Promise<void> {
   for (const name of (env.CCI_REPORTERS ?? '')
     .split(',')
     .map((r) => r.trim())
@@ -160,10 +181,13 @@ async function preflight(env: NodeJS.ProcessEnv): Promise<void> {
       );
     }
   }
-  const seed = env[ENV.seed];
-  if (seed !== undefined && !Number.isSafeInteger(Number(seed)))
-    throw new UsageError(`--seed must be an integer, not "${seed}"`);
-  const contract = loadContract(env[ENV.contractFile] || undefined);
+  let options;
+  try {
+    options = readRunOptions(env);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const contract = loadContract(options.contractFile);
   const known = contract.profiles.map((p) => p.id);
   for (const profile of (env[ENV.profiles] ?? '')
     .split(',')
@@ -172,15 +196,30 @@ async function preflight(env: NodeJS.ProcessEnv): Promise<void> {
     if (!known.includes(profile))
       throw new UsageError(`unknown profile "${profile}"; profiles are ${known.join(', ')}`);
   }
-  if (env[ENV.keysFile] || Object.keys(env).some((name) => name.startsWith('CCI_KEY_'))) {
-    readStaticKeys(contract, env[ENV.keysFile] || undefined);
+  const inScope = generateScenarios(contract, { seed: options.seed }).filter(
+    inProfiles(contract, options.profiles),
+  );
+  if (grepSelection(inScope, values.grep, values['grep-invert']).length === 0) {
+    const by = [
+      options.profiles.length > 0 ? `--profile ${options.profiles.join(',')}` : '',
+      values.grep !== undefined ? `--grep "${values.grep}"` : '',
+      values['grep-invert'] !== undefined ? `--grep-invert "${values['grep-invert']}"` : '',
+    ].filter(Boolean);
+    throw new UsageError(`no scenario was selected by ${by.join(' with ')}`);
   }
-  const baseUrl = env[ENV.baseUrl]?.replace(/\/+$/, '');
+  if (options.keysFile || Object.keys(env).some((name) => name.startsWith('CCI_KEY_'))) {
+    readStaticKeys(contract, options.keysFile);
+  }
+  const { baseUrl, trustedProxy } = options;
   if (!baseUrl) return;
-  try {
-    checkBaseUrl(baseUrl);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+  if (trustedProxy) {
+    const why = await canSendFrom(trustedProxy);
+    if (why) {
+      throw new UsageError(
+        `this machine cannot send from the trusted proxy address ${trustedProxy} (${why}); ` +
+          'give one of its own addresses, such as a 127.x.y.z your server trusts',
+      );
+    }
   }
   try {
     await send({ url: `${baseUrl}/v1/health`, method: 'GET', timeoutMs: 5000 });
@@ -200,9 +239,7 @@ async function preflight(env: NodeJS.ProcessEnv): Promise<void> {
 function printScenarios(values: Values): void {
   const format = values.format ?? 'json';
   if (format !== 'json') throw new UsageError(`--format must be json, not ${format}`);
-  const seed = Number(values.seed ?? '1');
-  if (!Number.isSafeInteger(seed))
-    throw new UsageError(`--seed must be an integer, not "${values.seed}"`);
+  const seed = parseSeed(values.seed ?? '1', '--seed');
   const contract = loadContract(values.contract ? resolve(values.contract) : undefined);
   const scenarios = generateScenarios(contract, { seed });
   const corpus = {
@@ -216,8 +253,9 @@ function printScenarios(values: Values): void {
 
 async function run(values: Values): Promise<number> {
   const runId = randomBytes(4).toString('hex');
+  checkFlags(values);
   const env = runEnvironment(values, runId);
-  await preflight(env);
+  await preflight(values, env);
   const reportDir = env[ENV.reportDir]!;
   rmSync(join(reportDir, CONFORMANCE_JSON), { force: true });
 

@@ -81,6 +81,13 @@ export default class ConformanceReporter implements Reporter {
   onEnd(result: FullResult): void {
     // `--list` shows the scenarios without running them: there is nothing to judge.
     if (process.env.CCI_LIST_ONLY === '1') return;
+    // A selection of nothing says nothing about the target: no certificate either way.
+    if (this.total === 0) {
+      process.stdout.write(
+        'cci-conformance: no scenario was selected (check --grep, --profile and --shard); no verdict\n',
+      );
+      return;
+    }
     const options = readRunOptions();
     const contract = loadContract(options.contractFile);
     const state = peekRunState();
@@ -97,7 +104,7 @@ export default class ConformanceReporter implements Reporter {
         ...(this.shard ? { shard: this.shard } : {}),
       },
       [...this.outcomes.values()],
-      process.env.CCI_STRICT === '1',
+      options.strict,
     );
     const written = writeReport(options.reportDir, report);
     process.stdout.write(`\n${formatTable(report, process.stdout.isTTY === true)}\n`);

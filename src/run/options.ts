@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 /** What a run is pointed at, as the environment says (the CLI sets these from its flags). */
@@ -6,6 +7,8 @@ export interface RunOptions {
   managementToken?: string;
   keysFile?: string;
   allowMutations: boolean;
+  /** A skipped MUST requirement fails the run. */
+  strict: boolean;
   seed: number;
   trustedProxy?: string;
   contractFile?: string;
@@ -20,6 +23,7 @@ export const ENV = {
   managementToken: 'CCI_MANAGEMENT_TOKEN',
   keysFile: 'CCI_KEYS_FILE',
   allowMutations: 'CCI_ALLOW_MUTATIONS',
+  strict: 'CCI_STRICT',
   seed: 'CCI_SEED',
   trustedProxy: 'CCI_TRUSTED_PROXY',
   contractFile: 'CCI_CONTRACT',
@@ -31,23 +35,29 @@ export const ENV = {
 export function readRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions {
   const text = (name: string) =>
     env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : undefined;
-  const seedText = text(ENV.seed) ?? '1';
-  const seed = Number(seedText);
-  if (!Number.isSafeInteger(seed))
-    throw new Error(`${ENV.seed} must be an integer, not "${seedText}"`);
+  const seed = parseSeed(text(ENV.seed) ?? '1', ENV.seed);
   const baseUrl = text(ENV.baseUrl);
   if (baseUrl !== undefined) checkBaseUrl(baseUrl);
   const keysFile = text(ENV.keysFile);
   const contractFile = text(ENV.contractFile);
   const managementToken = text(ENV.managementToken);
   const trustedProxy = text(ENV.trustedProxy);
+  if (trustedProxy !== undefined && isIP(trustedProxy) === 0)
+    throw new Error(`${ENV.trustedProxy} must be an IP address, not "${trustedProxy}"`);
+  const flag = (name: string) => {
+    const value = (text(name) ?? '0').toLowerCase();
+    if (TRUE.includes(value)) return true;
+    if (FALSE.includes(value)) return false;
+    throw new Error(`${name} must be 1 or 0 (or true/false, yes/no), not "${text(name)}"`);
+  };
   return {
     ...(baseUrl ? { baseUrl: baseUrl.replace(/\/+$/, '') } : {}),
     ...(managementToken ? { managementToken } : {}),
     ...(keysFile ? { keysFile: resolve(keysFile) } : {}),
     ...(trustedProxy ? { trustedProxy } : {}),
     ...(contractFile ? { contractFile: resolve(contractFile) } : {}),
-    allowMutations: ['1', 'true', 'yes'].includes((text(ENV.allowMutations) ?? '').toLowerCase()),
+    allowMutations: flag(ENV.allowMutations),
+    strict: flag(ENV.strict),
     seed,
     reportDir: resolve(text(ENV.reportDir) ?? 'reports'),
     profiles: (text(ENV.profiles) ?? '')
@@ -56,6 +66,16 @@ export function readRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions
       .filter(Boolean),
   };
 }
+
+/** A seed is a whole number written in decimal; `what` names the flag or variable it came from. */
+export function parseSeed(text: string, what: string): number {
+  const seed = /^-?\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(seed)) throw new Error(`${what} must be an integer, not "${text}"`);
+  return seed;
+}
+
+const TRUE = ['1', 'true', 'yes'];
+const FALSE = ['0', 'false', 'no'];
 
 /** A base URL must be absolute http(s) without a query or fragment. */
 export function checkBaseUrl(value: string): void {

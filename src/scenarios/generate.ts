@@ -34,6 +34,16 @@ export function generateScenarios(contract: Contract, options: GenerateOptions):
   return g.scenarios;
 }
 
+/** A filter of the scenarios whose requirement is in one of `profiles`; all pass when none are named. */
+export function inProfiles(
+  contract: Contract,
+  profiles: string[],
+): (scenario: Scenario) => boolean {
+  const profileOf = new Map(contract.requirements.map((r) => [r.id, r.profile]));
+  return (scenario) =>
+    profiles.length === 0 || profiles.includes(profileOf.get(scenario.requirement) ?? '');
+}
+
 class Generator {
   readonly scenarios: Scenario[] = [];
   private readonly profiles: Map<string, string>;

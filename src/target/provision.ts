@@ -48,6 +48,9 @@ export function readStaticKeys(
   file: string | undefined,
 ): Record<string, string> {
   const keys: Record<string, string> = {};
+  const { livePrefix, bodyMinLength, bodyMaxLength, pattern } = contract.keyFormat;
+  /** Where each key came from, to name it when its shape is wrong. */
+  const from: Record<string, string> = {};
   if (file) {
     let parsed: unknown;
     try {
@@ -62,17 +65,30 @@ export function readStaticKeys(
       if (typeof key !== 'string')
         throw new Error(`--keys-file ${file}: the key for ${role} is not a string`);
       keys[role] = key;
+      from[role] = `--keys-file ${file}`;
     }
   }
   for (const role of Object.keys(roleSpecs(contract))) {
     const value = process.env[staticKeyVariable(role)];
-    if (value) keys[role] = value;
+    if (value) {
+      keys[role] = value;
+      from[role] = staticKeyVariable(role);
+    }
   }
   const unknown = Object.keys(keys).filter((role) => !(role in roleSpecs(contract)));
   if (unknown.length > 0) {
     throw new Error(
       `unknown key roles: ${unknown.join(', ')}; ` +
         `known: ${Object.keys(roleSpecs(contract)).join(', ')}`,
+    );
+  }
+  for (const [role, key] of Object.entries(keys)) {
+    if (pattern.test(key) && key.startsWith(livePrefix)) continue;
+    // Described by its length and last four only: a key of the wrong shape may still be a secret.
+    throw new Error(
+      `${from[role]}: the key for ${role} is not a live key of the contract's shape ` +
+        `(${livePrefix} and ${bodyMinLength}–${bodyMaxLength} base62 characters); ` +
+        `it has ${key.length} characters${key.length > 12 ? `, ending …${key.slice(-4)}` : ''}`,
     );
   }
   return keys;

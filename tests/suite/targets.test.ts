@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assertNoKeyInFull, FULL_KEY, runCli } from '../helpers/cli.js';
+import { assertNoKeyInFull, FULL_KEY, runCli, runScript } from '../helpers/cli.js';
 import { buildReference } from '../../reference/app.js';
 import { ReferenceHarness } from '../helpers/reference.js';
 
@@ -58,7 +58,76 @@ describe('configuration errors', () => {
     );
     const none = await runCli(['--grep', 'matches-no-scenario']);
     assert.equal(none.code, 2);
-    assert.match(oneLine(none.stderr), /no scenario was selected/);
+    assert.match(oneLine(none.stderr), /no scenario was selected by --grep "matches-no-scenario"/);
+    assert.doesNotMatch(none.stdout, /scenarios selected/, 'refused before Playwright starts');
+    assert.ok(!existsSync(join(none.reports, 'conformance.json')), 'no certificate of nothing');
+    const across = await runCli(['--profile', 'core', '--grep', '@rotation']);
+    assert.match(oneLine(across.stderr), /by --profile core with --grep "@rotation"/);
+  });
+
+  it('checks Playwright options before starting anything, naming the option', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--timeout', 'abc'], /--timeout must be a whole number of milliseconds/],
+      [['--retries', 'two'], /--retries must be a whole number/],
+      [['--max-failures', '1.5'], /--max-failures must be a whole number/],
+      [['--repeat-each', '0'], /--repeat-each must be a whole number, 1 or more, not "0"/],
+      [['--workers', '0'], /--workers must be a positive whole number or a percentage/],
+      [['--workers', '150%'], /--workers must be/],
+      [['--shard', '3/2'], /--shard must be I\/N with 1 ≤ I ≤ N/],
+      [['--shard', 'x'], /--shard must be/],
+      [['--grep', '('], /--grep "\(" is not a regular expression/],
+      [['--grep-invert', '[a'], /--grep-invert "\[a" is not a regular expression/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => runCli(args)));
+    runs.forEach((run, i) => {
+      const [args, message] = cases[i]!;
+      assert.equal(run.code, 2, args.join(' '));
+      assert.match(oneLine(run.stderr), message, args.join(' '));
+      assert.doesNotMatch(run.stdout, /scenarios selected/, args.join(' '));
+    });
+  });
+
+  it('checks --trusted-proxy: an address, of a --base-url target, that this machine has', async () => {
+    const target = ['--base-url', ref.server.url, '--management-token', ref.server.managementToken];
+    const [word, embedded, foreign] = await Promise.all([
+      runCli([...target, '--trusted-proxy', 'banana']),
+      runCli(['--trusted-proxy', '127.0.0.9']),
+      // 192.0.2.0/24 is a documentation range; should this machine hold 192.0.2.250, it
+      // would also be a fine proxy address, and this case would have to pick another.
+      runCli([...target, '--trusted-proxy', '192.0.2.250']),
+    ]);
+    assert.match(oneLine(word.stderr), /--trusted-proxy must be an IP address, not "banana"/);
+    assert.match(oneLine(embedded.stderr), /--trusted-proxy applies to a --base-url target/);
+    assert.match(
+      oneLine(foreign.stderr),
+      /cannot send from the trusted proxy address 192\.0\.2\.250 \(EADDRNOTAVAIL\)/,
+    );
+    for (const run of [word, embedded, foreign]) assert.equal(run.code, 2);
+    assert.equal(
+      (await ref.api.list()).keys.filter((k) => k.name.startsWith('cci-conformance')).length,
+      0,
+      'refused before any key was provisioned',
+    );
+  });
+
+  it('names the variable, not the flag, when the environment is wrong', async () => {
+    const [seed, strict, proxy] = await Promise.all([
+      runCli([], { CCI_SEED: 'abc' }),
+      runCli([], { CCI_STRICT: 'maybe' }),
+      runCli(['--base-url', ref.server.url], { CCI_TRUSTED_PROXY: 'proxy.local' }),
+    ]);
+    assert.match(oneLine(seed.stderr), /CCI_SEED must be an integer, not "abc"/);
+    assert.match(oneLine(strict.stderr), /CCI_STRICT must be 1 or 0 \(or true\/false, yes\/no\)/);
+    assert.match(oneLine(proxy.stderr), /CCI_TRUSTED_PROXY must be an IP address/);
+    for (const run of [seed, strict, proxy]) assert.equal(run.code, 2);
+    // The same variables read by `npx playwright test`: one line from the config, exit 2.
+    const direct = await runScript(
+      'node_modules/@playwright/test/cli.js',
+      ['test', '--list', '-c', 'playwright.config.ts'],
+      { CCI_SEED: '1e3' },
+    );
+    assert.equal(direct.code, 2);
+    assert.match(oneLine(direct.stderr), /CCI_SEED must be an integer, not "1e3"/);
   });
 
   it('lists the scenarios per family without running or judging them', async () => {
@@ -84,6 +153,26 @@ describe('configuration errors', () => {
     ]);
     assert.equal(missing.code, 2);
     assert.match(oneLine(missing.stderr), /--keys-file .*ENOENT/);
+
+    // A key of the wrong shape is a mistake in the file, not a failing target.
+    const dir = mkdtempSync(join(tmpdir(), 'cci-keys-'));
+    const keysFile = join(dir, 'keys.json');
+    const pasted = `Bearer cci_live_${'Q'.repeat(28)}Wxyz`;
+    writeFileSync(keysFile, JSON.stringify({ 'valid.starter': pasted }));
+    const shape = await runCli(['--base-url', ref.server.url, '--keys-file', keysFile]);
+    assert.equal(shape.code, 2);
+    assert.match(
+      oneLine(shape.stderr),
+      /--keys-file .*keys\.json: the key for valid\.starter is not a live key of the contract's shape \(cci_live_ and .* it has 48 characters, ending …Wxyz/,
+    );
+    assert.ok(!shape.output.includes(pasted.slice(7, 24)), 'the key is not shown');
+    const variable = await runCli(['--base-url', ref.server.url], {
+      CCI_KEY_REVOKED: 'cci_test_short',
+    });
+    assert.match(
+      oneLine(variable.stderr),
+      /CCI_KEY_REVOKED: the key for revoked is not a live key/,
+    );
   });
 });
 
