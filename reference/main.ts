@@ -1,4 +1,6 @@
 import cluster from 'node:cluster';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ContractError } from '../src/contract/errors.js';
@@ -49,6 +51,20 @@ function parse() {
   }
 }
 
+/** A whole number written in decimal digits; undefined for anything else ('', 0x50, 1e3). */
+function whole(text: string): number | undefined {
+  return /^\d{1,9}$/.test(text) ? Number(text) : undefined;
+}
+
+/** The key database must be a file, or a new one in a folder that exists. */
+function checkDatabasePath(path: string): void {
+  if (path.trim() === '') fail('--db needs a file name');
+  if (existsSync(path) && statSync(path).isDirectory())
+    fail(`--db must name a file, and ${path} is a directory`);
+  const folder = dirname(resolve(path));
+  if (!existsSync(folder)) fail(`--db ${path}: the folder ${folder} does not exist`);
+}
+
 const keptWhere = (workers: number) =>
   workers > 1 ? 'in a temporary file removed on exit' : 'in memory and lost on exit';
 
@@ -60,16 +76,16 @@ async function main() {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const port = Number(args.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    fail(`--port must be 0 to 65535, not ${args.port}`);
-  const seed = Number(args.seed);
-  if (!Number.isInteger(seed)) fail(`--seed must be an integer, not ${args.seed}`);
+  const port = whole(args.port);
+  if (port === undefined || port > 65535) fail(`--port must be 0 to 65535, not "${args.port}"`);
+  const seed = /^-?\d+$/.test(args.seed) ? Number(args.seed) : Number.NaN;
+  if (!Number.isSafeInteger(seed)) fail(`--seed must be an integer, not "${args.seed}"`);
   if (!LEVELS.includes(args['log-level'])) fail(`--log-level must be one of ${LEVELS.join(', ')}`);
-  const workers = Number(args.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
-    fail(`--workers must be 1 to 64, not ${args.workers}`);
+  const workers = whole(args.workers);
+  if (workers === undefined || workers < 1 || workers > 64) {
+    fail(`--workers must be 1 to 64, not "${args.workers}"`);
   }
+  if (args.db !== undefined) checkDatabasePath(args.db);
 
   const token = args['management-token'] ?? process.env.CCI_MANAGEMENT_TOKEN;
   if (token !== undefined && token.length < 16)
@@ -96,6 +112,8 @@ async function main() {
     if (code === 'EADDRINUSE')
       fail(`port ${port} is in use; pick another with --port, or --port 0`);
     if (code === 'EADDRNOTAVAIL') fail(`cannot listen on ${args.host}: no such local address`);
+    if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_NOTADB')
+      fail(`cannot use ${args.db} as the key database (${code}): ${(error as Error).message}`);
     fail((error as Error).message);
   }
 
@@ -103,7 +121,11 @@ async function main() {
     [
       `CCI reference server listening on ${server.url}`,
       ...(server.ipv6Url ? [`                             and on ${server.ipv6Url}`] : []),
-      `Management token: ${server.managementToken}`,
+      // A generated token is printed, as its operator has no other way to learn it; one
+      // the operator chose is known to them already, and is not shown again.
+      token === undefined
+        ? `Management token: ${server.managementToken}`
+        : `Management token: as given by ${args['management-token'] ? '--management-token' : 'CCI_MANAGEMENT_TOKEN'} (ending …${token.slice(-4)})`,
       ...(workers > 1 ? [`Served by ${workers} worker processes sharing one SQLite file.`] : []),
       `Keys are kept ${args.db ? `in ${args.db}` : keptWhere(workers)}. Stop with Ctrl-C.`,
       '',
