@@ -115,6 +115,22 @@ export function buildReport(
  * checked (for example lifecycle on a target that cannot create keys) is not assessed,
  * never passed.
  */
+/** How many MUST requirements the run checked (passed or failed), of how many there are. */
+export function mustCoverage(report: ConformanceReport): { checked: number; total: number } {
+  const musts = report.requirements.filter((r) => r.level === 'MUST');
+  const unchecked = musts.filter((r) => r.status === 'skipped' || r.status === 'not assessed');
+  return { checked: musts.length - unchecked.length, total: musts.length };
+}
+
+/**
+ * What a verdict covers, when it is not everything: a pass over part of the contract must
+ * not read as a pass over all of it. Empty when every MUST requirement was checked.
+ */
+export function coverageNote(report: ConformanceReport): string {
+  const { checked, total } = mustCoverage(report);
+  return checked === total ? '' : `${checked} of ${total} MUST requirements checked`;
+}
+
 function profileResults(contract: Contract, verdict: Verdict): ConformanceReport['profiles'] {
   return contract.profiles.map((profile) => {
     const inside = verdict.requirements.filter((r) => r.profile === profile.id);

@@ -1,4 +1,4 @@
-import type { ConformanceReport } from './build.js';
+import { coverageNote, mustCoverage, type ConformanceReport } from './build.js';
 
 const MARK: Record<string, string> = {
   passed: '✅ passed',
@@ -33,6 +33,7 @@ export function toMarkdown(report: ConformanceReport): string {
       'Scenarios',
       `${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.skipped} skipped`,
     ),
+    row('Coverage', coverageNote(report) || 'every MUST requirement checked'),
     row('Seed', `${report.seed}${report.shard ? `, shards ${report.shard}` : ''}`),
     '',
     '## Profiles',
@@ -70,10 +71,15 @@ export function toMarkdown(report: ConformanceReport): string {
   return lines.join('\n');
 }
 
-/** A flat SVG badge: "CCI auth" and the verdict with the contract version. */
+/**
+ * A flat SVG badge: "CCI auth", the verdict with the contract version, and how many MUST
+ * requirements it covers when that is not all of them.
+ */
 export function toBadge(report: ConformanceReport): string {
   const label = 'CCI auth';
-  const value = `${report.verdict} · contract ${report.contract.version}`;
+  const { checked, total } = mustCoverage(report);
+  const partial = checked === total ? '' : ` · ${checked}/${total} MUST`;
+  const value = `${report.verdict}${partial} · contract ${report.contract.version}`;
   const colour =
     report.verdict === 'pass' ? '#2e7d32' : report.verdict === 'fail' ? '#c62828' : '#9e9e9e';
   const width = (text: string) => Math.round(text.length * 6.5) + 12;

@@ -15,7 +15,7 @@ import { redactSecrets } from '../secrets/redact.js';
 import { peekRunState } from '../target/state.js';
 import { CHECKS_ATTACHMENT, EVIDENCE_ATTACHMENT } from './attachments.js';
 import { formatTable } from './table.js';
-import { buildReport, type ConformanceReport } from './build.js';
+import { buildReport, coverageNote, type ConformanceReport } from './build.js';
 import { toBadge, toMarkdown } from './certificate.js';
 import { CONFORMANCE_JSON } from './files.js';
 import type { ScenarioOutcome } from './verdict.js';
@@ -126,9 +126,11 @@ export function writeReport(dir: string, report: ConformanceReport): string[] {
 
 /** The last line of a run: the verdict, the target and the contract. */
 export function summaryLine(report: ConformanceReport): string {
+  const coverage = coverageNote(report);
   return (
     `${report.verdict.toUpperCase()}: target ${report.target.baseUrl} against contract ` +
-    `${report.contract.version} (sha256 ${report.contract.sha256.slice(0, 12)})`
+    `${report.contract.version} (sha256 ${report.contract.sha256.slice(0, 12)})` +
+    (coverage ? `; ${coverage}, the others skipped or not assessed (see the table)` : '')
   );
 }
 

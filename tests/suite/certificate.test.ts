@@ -81,7 +81,13 @@ describe('the certificate', () => {
     assert.match(markdown, /\| PLAN-01 \| MUST \| ✅ passed \|/);
     const badge = readFileSync(join(run.reports, 'badge.svg'), 'utf8');
     assert.match(badge, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-    assert.match(badge, /pass · contract 1\.0\.0/);
+    // A pass over part of the contract says so: on the console, the certificate and the badge.
+    assert.match(badge, /pass · \d+\/\d+ MUST · contract 1\.0\.0/);
+    assert.match(markdown, /\| Coverage \| \d+ of \d+ MUST requirements checked \|/);
+    assert.match(
+      run.stdout,
+      /^PASS: .*; \d+ of \d+ MUST requirements checked, the others skipped/m,
+    );
     assert.ok(badge.includes(report.suite.version));
   });
 
