@@ -12,6 +12,7 @@ import type {
   Source,
   Step,
 } from '../scenarios/model.js';
+import { nearMiss, type NearMiss } from '../scenarios/tokens.js';
 import { redactSecrets } from '../secrets/redact.js';
 import { ManagementApi } from '../target/management-api.js';
 import { runAccount } from '../target/provision.js';
@@ -144,16 +145,23 @@ class Sequence {
     return runAccount(this.runner.context.state.runId, `${digest}-${name}`);
   }
 
-  /** Fills `{{key:…}}`, `{{seq:…}}` and `{{address:…}}` placeholders. */
+  /** Fills `{{key:…}}`, `{{seq:…}}`, `{{address:…}}` and near-miss placeholders. */
   private fill(text: string): string {
-    const { state } = this.runner.context;
-    return text.replace(/\{\{(key|seq|address):([^}]+)\}\}/g, (_, kind: string, name: string) => {
+    const { state, contract } = this.runner.context;
+    const pattern = /\{\{(key|seq|address|near-middle|near-length):([^}]+)\}\}/g;
+    return text.replace(pattern, (_, kind: string, name: string) => {
+      const near = (change: NearMiss) => {
+        const key = state.keys[name];
+        return key === undefined ? undefined : nearMiss(key, contract.keyFormat, change);
+      };
       const value =
         kind === 'key'
           ? state.keys[name]
           : kind === 'seq'
             ? this.created.get(name)?.key
-            : state.addresses[name];
+            : kind === 'address'
+              ? state.addresses[name]
+              : near(kind === 'near-middle' ? 'middle' : 'length');
       if (value === undefined) throw new Error(`nothing to fill {{${kind}:${name}}} with`);
       return value;
     });

@@ -89,7 +89,8 @@ class Generator {
     const sources = new Set<Source>();
     for (const step of s.steps) {
       const text = JSON.stringify(step);
-      for (const [, role] of text.matchAll(/\{\{key:([^}]+)\}\}/g)) roles.add(role!);
+      for (const [, role] of text.matchAll(/\{\{(?:key|near-middle|near-length):([^}]+)\}\}/g))
+        roles.add(role!);
       if (step.action === 'request' && step.request.from !== 'default')
         sources.add(step.request.from);
     }
@@ -200,6 +201,22 @@ class Generator {
       'well-formed unknown key is refused',
       'CRED-04',
       this.request(op, `Bearer ${live}${body()}`),
+      this.refused('invalid_api_key', true),
+    );
+    // Near misses of a real key: refused only by a server that compares the whole secret.
+    const top = `valid.${this.contract.plans.at(-1)}`;
+    c(
+      'near-key-middle',
+      'a valid key with its middle character changed is unknown',
+      'CRED-04',
+      this.request(op, `Bearer {{near-middle:${top}}}`),
+      this.refused('invalid_api_key', true),
+    );
+    c(
+      'near-key-length',
+      'a valid key one character shorter or longer is unknown',
+      'CRED-04',
+      this.request(op, `Bearer {{near-length:${top}}}`),
       this.refused('invalid_api_key', true),
     );
     // Both ends of the documented length are well-formed, whatever length the server issues.

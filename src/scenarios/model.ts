@@ -3,7 +3,9 @@
  * headers, query and paths may hold placeholders that are filled at run time:
  *
  * - `{{key:ROLE}}` the secret of a provisioned key (see {@link KeyRole});
- * - `{{seq:NAME}}` the secret of a key created earlier in the same sequence.
+ * - `{{seq:NAME}}` the secret of a key created earlier in the same sequence;
+ * - `{{near-middle:ROLE}}`, `{{near-length:ROLE}}` a well-formed key that differs from the
+ *   role's key by one character in the middle, or by one in length (see `nearMiss`).
  */
 
 /** Where a request leaves from, mapped to a real local address on loopback targets. */

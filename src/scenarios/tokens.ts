@@ -1,5 +1,6 @@
 import type { Faker } from '@faker-js/faker';
 import type { KeyFormat } from '../contract/model.js';
+import { BASE62 } from '../secrets/keys.js';
 
 /** A credential the server must refuse as malformed, with why it is malformed. */
 export interface MalformedCredential {
@@ -90,4 +91,27 @@ export function malformedCredentials(faker: Faker, format: KeyFormat): Malformed
       header: `Bearer {{key:valid.enterprise}}, Bearer {{key:valid.starter}}`,
     },
   ];
+}
+
+/** How a near miss differs from the key it is made from. */
+export type NearMiss = 'middle' | 'length';
+
+/**
+ * A well-formed key that is not `key` but shares nearly all of it, for servers that
+ * compare less than the whole secret:
+ * - `middle`: one character in the middle of the body changed; prefix, length and last
+ *   four stay, so a lookup by what listings show (prefix and last four) matches it;
+ * - `length`: one character shorter, or longer when the body is already at the shortest
+ *   the format allows; the first characters stay, so a comparison of a fixed-width
+ *   prefix of the key (a truncating column or hash) matches it.
+ */
+export function nearMiss(key: string, format: KeyFormat, change: NearMiss): string {
+  const prefix = key.startsWith(format.testPrefix) ? format.testPrefix : format.livePrefix;
+  const bodyLength = key.length - prefix.length;
+  if (change === 'length') {
+    return bodyLength > format.bodyMinLength ? key.slice(0, -1) : `${key}${key.at(-1)}`;
+  }
+  const at = prefix.length + Math.floor(bodyLength / 2);
+  const next = BASE62[(BASE62.indexOf(key[at]!) + 1) % BASE62.length]!;
+  return `${key.slice(0, at)}${next}${key.slice(at + 1)}`;
 }

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONTRACT_PATH, loadContract, parseContract } from '../../src/contract/load.js';
 import { generateScenarios } from '../../src/scenarios/generate.js';
+import { nearMiss } from '../../src/scenarios/tokens.js';
 
 const contract = loadContract();
 const scenarios = generateScenarios(contract, { seed: 7 });
@@ -25,6 +26,8 @@ const PER_OPERATION = [
   'malformed.non-ascii',
   'malformed.space-inside',
   'unknown-key',
+  'near-key-middle',
+  'near-key-length',
   'test-key',
   'lowercase-scheme',
   'query-api-key',
@@ -39,6 +42,33 @@ const PER_OPERATION = [
   'cidr-outside',
   'forwarded-spoofed',
 ];
+
+describe('near misses of a key', () => {
+  const format = contract.keyFormat;
+  const key = `${format.livePrefix}${'aZ09'.repeat(10)}`;
+
+  it('changes one middle character, keeping prefix, length and last four', () => {
+    const near = nearMiss(key, format, 'middle');
+    assert.notEqual(near, key);
+    assert.equal(near.length, key.length);
+    assert.equal(near.slice(-4), key.slice(-4));
+    assert.equal([...near].filter((ch, i) => ch !== key[i]).length, 1);
+    assert.match(near, format.pattern);
+    // The last base62 character wraps round to the first, still a body character.
+    const nine = `${format.livePrefix}${'9'.repeat(40)}`;
+    assert.match(nearMiss(nine, format, 'middle'), format.pattern);
+  });
+
+  it('is one shorter, or one longer at the shortest body, and keeps the start', () => {
+    const shorter = nearMiss(key, format, 'length');
+    assert.equal(shorter, key.slice(0, -1));
+    const shortest = `${format.livePrefix}${'x'.repeat(format.bodyMinLength)}`;
+    const longer = nearMiss(shortest, format, 'length');
+    assert.equal(longer.length, shortest.length + 1);
+    assert.ok(longer.startsWith(shortest));
+    for (const near of [shorter, longer]) assert.match(near, format.pattern);
+  });
+});
 
 describe('scenario generator', () => {
   it('is deterministic for a seed and differs across seeds', () => {

@@ -1,4 +1,5 @@
 import { sendError } from '../../reference/errors.js';
+import { digestKeyHex } from '../../src/secrets/keys.js';
 import {
   behindKeyGate,
   bearerToken,
@@ -6,6 +7,7 @@ import {
   onJsonReply,
   operationOf,
   presentedKey,
+  wrapLookup,
 } from './hooks.js';
 import type { Variant } from './model.js';
 
@@ -75,6 +77,45 @@ export const credentialVariants: Variant[] = [
         if (token.length - keyFormat.livePrefix.length === keyBodyLength) return;
         return sendError(request, reply, 401, 'malformed_api_key', { credentialSent: true });
       }),
+  },
+  {
+    id: 'lookup-by-visible-ends',
+    breaks: 'CRED-04',
+    description:
+      'a key that misses is looked up again by what listings show: its length and last four',
+    applied: 'store-wrapper',
+    app: (app) =>
+      wrapLookup(app, (next, secret) => {
+        const { store, contract, keyBodyLength } = app.cci;
+        const issuedLength = contract.keyFormat.livePrefix.length + keyBodyLength;
+        return (
+          next(secret) ??
+          store
+            .list()
+            .find((key) => key.last4 === secret.slice(-4) && secret.length === issuedLength)
+        );
+      }),
+  },
+  {
+    id: 'compares-first-32',
+    breaks: 'CRED-04',
+    description: 'keys are matched on the first 32 characters of their body (a fixed-width column)',
+    applied: 'store-wrapper',
+    app: (app) => {
+      const { store, contract } = app.cci;
+      const head = (key: string) => key.slice(0, contract.keyFormat.livePrefix.length + 32);
+      const byHead = new Map<string, string>();
+      const create = store.create.bind(store);
+      store.create = (...args) => {
+        const made = create(...args);
+        byHead.set(digestKeyHex(head(made.key)), made.stored.id);
+        return made;
+      };
+      wrapLookup(app, (next, secret) => {
+        const id = byHead.get(digestKeyHex(head(secret)));
+        return next(secret) ?? (id === undefined ? undefined : store.get(id));
+      });
+    },
   },
   {
     id: 'test-key-accepted',
