@@ -55,3 +55,44 @@ test('a revocation by another process is seen on the very next lookup', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a key created by another process is found on the very next lookup', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cci-ref-'));
+  const file = join(dir, 'keys.db');
+  const mine = new KeyStore(file);
+  const theirs = new KeyStore(file);
+  try {
+    // Looked up once first, so this store has read the table before the other one writes.
+    assert.equal(mine.findBySecret(`cci_live_${'n'.repeat(40)}`), undefined);
+    const { key, stored } = theirs.create(
+      { accountId: 'a', name: 'n', plan: 'starter', allowedIps: [] },
+      'cci_live_',
+      40,
+    );
+    assert.equal(mine.findBySecret(key)?.id, stored.id);
+  } finally {
+    mine.close();
+    theirs.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('only the whole secret finds a key, whatever it shares with it', () => {
+  const store = new KeyStore();
+  try {
+    const { key, stored } = store.create(
+      { accountId: 'a', name: 'n', plan: 'starter', allowedIps: [] },
+      'cci_live_',
+      40,
+    );
+    assert.equal(store.findBySecret(key)?.id, stored.id);
+    const at = 9 + 20;
+    const sameEnding = `${key.slice(0, at)}${key[at] === 'A' ? 'B' : 'A'}${key.slice(at + 1)}`;
+    assert.equal(store.findBySecret(sameEnding), undefined, 'same last four, other middle');
+    assert.equal(store.findBySecret(key.slice(0, -1)), undefined, 'one shorter');
+    assert.equal(store.findBySecret(`${key}A`), undefined, 'one longer');
+    assert.equal(store.findBySecret(`cci_live_${'z'.repeat(40)}`), undefined, 'another ending');
+  } finally {
+    store.close();
+  }
+});
