@@ -6,6 +6,7 @@ import Fastify, {
 } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
 import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { loadContract } from '../src/contract/load.js';
 import type { Contract, Operation } from '../src/contract/model.js';
 import { digestKey, randomBase62 } from '../src/secrets/keys.js';
@@ -123,10 +124,20 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
     return parsed;
   });
 
+  // Unknown routes pass the same gate first, which answers 404 only to a caller it accepts.
+  const unrouted = apiKeyGate(contract.realm);
+  const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+    unrouted(request, reply, () => sendError(request, reply, 404, 'not_found'));
+
   const app = Fastify({
     loggerInstance: createLogger(options) as FastifyBaseLogger,
     genReqId: requestIds(),
     bodyLimit: 64 * 1024,
+    // A path the router cannot decode, or with a parameter over its length limit, names
+    // no route: it is answered as an unknown path. Fastify's own answers would quote the
+    // path, and with it any key a client put there, before any authentication.
+    frameworkErrors: (_error, request, reply) => notFound(request, reply),
+    clientErrorHandler: answerClientError,
   });
   app.decorate('cci', {
     contract,
@@ -138,11 +149,13 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
   } satisfies ReferenceContext);
   app.decorateRequest('caller', undefined);
 
-  // Unknown routes pass the same gate first, which answers 404 only to a caller it accepts.
-  const unrouted = apiKeyGate(contract.realm);
-  app.setNotFoundHandler((request, reply) =>
-    unrouted(request, reply, () => sendError(request, reply, 404, 'not_found')),
-  );
+  // The gate of unknown routes is an onRequest hook of their scope: a handler would run
+  // only after Fastify had read and parsed the body, and a bad body would be answered 400
+  // before a missing key was 401.
+  void app.register(async (scope) => {
+    scope.addHook('onRequest', unrouted);
+    scope.setNotFoundHandler((request, reply) => sendError(request, reply, 404, 'not_found'));
+  });
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -209,6 +222,60 @@ function registerOperations(app: FastifyInstance, contract: Contract): void {
   }
 }
 
+/**
+ * Answers a request Node's HTTP parser refused (bad framing, headers over its limit, a
+ * timeout) with the contract's error body; there is no request to route or authenticate.
+ */
+function answerClientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Duplex) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const message =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'The request headers are larger than this server accepts.'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'The request did not arrive in time.'
+        : 'The request is not valid HTTP/1.1.';
+  this.log.debug({ code: error.code }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify({ error: { code: 'invalid_request', message } });
+    socket.write(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: ${JSON_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/**
+ * A request URL fit for a log line. Keys are redacted after one round of percent-decoding,
+ * so that `cci%5Flive%5F…` is caught too, and query values longer than any harmless one
+ * are replaced by their length: a key hidden in them some other way is not written out.
+ */
+export function loggableUrl(url: string): string {
+  const at = url.indexOf('?');
+  const path = redactSecrets(decoded(at < 0 ? url : url.slice(0, at), false));
+  if (at < 0) return path;
+  const pairs = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = redactSecrets(decoded(eq < 0 ? pair : pair.slice(0, eq), true)).slice(0, 64);
+      if (eq < 0) return name;
+      const value = decoded(pair.slice(eq + 1), true);
+      return `${name}=${value.length > 16 ? `[${value.length} characters]` : redactSecrets(value)}`;
+    });
+  return `${path}?${pairs.join('&')}`;
+}
+
+/** One round of percent-decoding (and `+` as a space in a query); the text as it is when it is not valid. */
+function decoded(text: string, query: boolean): string {
+  try {
+    return decodeURIComponent(query ? text.replace(/\+/g, ' ') : text);
+  } catch {
+    return text;
+  }
+}
+
 /** Request ids unique across restarts: a random prefix per process and a counter. */
 function requestIds(): () => string {
   const prefix = `req_${randomBytes(4).toString('hex')}`;
@@ -230,7 +297,7 @@ function createLogger(options: ReferenceOptions) {
           socket?: { remoteAddress?: string };
         }) => ({
           method: req.method,
-          url: redactSecrets(req.url),
+          url: loggableUrl(req.url),
           remoteAddress: req.socket?.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { send } from '../../src/http/client.js';
 import { ReferenceHarness } from '../helpers/reference.js';
@@ -228,6 +229,46 @@ describe('plans and precedence', () => {
     const known = await ref.call('/v1/no-such-thing', { auth: bearer(starter.key) });
     assert.equal(known.status, 404);
     assert.equal(code(known), 'not_found');
+  });
+
+  it('ORDER-03 paths the router cannot take, and bodies of unknown routes, wait for the key', async () => {
+    // A bad percent-escape and an overlong parameter are unknown paths, not the router's
+    // own 400/414 quoting the path back (with the key a client put in it).
+    for (const path of [`/v1/cases/${starter.key}%ZZ`, `/v1/cases/${'c'.repeat(150)}`]) {
+      const anonymous = await ref.call(path);
+      assert.equal(anonymous.status, 401, path.slice(0, 30));
+      assert.equal(code(anonymous), 'missing_api_key');
+      assert.ok(!anonymous.body.includes(starter.key.slice(9)), 'the path is not quoted');
+      const known = await ref.call(path, { auth: bearer(enterprise.key) });
+      assert.equal(known.status, 404);
+      assert.equal(code(known), 'not_found');
+    }
+    // A body is not read, or judged, before the key is.
+    const bad = { method: 'POST', body: '{bad', headers: { 'content-type': 'application/json' } };
+    for (const path of ['/v1/no-such-thing', '/v1/cases']) {
+      const anonymous = await ref.call(path, bad);
+      assert.equal(anonymous.status, 401, path);
+      assert.equal(code(anonymous), 'missing_api_key');
+    }
+    const known = await ref.call('/v1/no-such-thing', { ...bad, auth: bearer(enterprise.key) });
+    assert.equal(known.status, 404);
+  });
+
+  it('ERR-01 what the HTTP parser refuses is answered with the error body too', async () => {
+    const url = new URL(ref.server.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(Number(url.port), url.hostname, () =>
+        socket.write('FOO /v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n'),
+      );
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /\r\nContent-Type: application\/json; charset=utf-8\r\n/i);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    assert.equal(body.error.code, 'invalid_request');
   });
 });
 

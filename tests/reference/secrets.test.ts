@@ -23,6 +23,10 @@ test('no log line and no response holds a key in full', async () => {
     await ref.call('/v1/cases', { auth: `Bearer ${key}` });
     await ref.call('/v1/cases', { auth: `bearer ${key}`, headers: { 'x-api-key': key } });
     await ref.call(`/v1/cases?api_key=${key}`);
+    // Percent-encoded, wholly or in part, and in a path the router cannot decode.
+    await ref.call(`/v1/cases?api_key=${encodeURIComponent(key).replace(/_/g, '%5F')}`);
+    await ref.call(`/v1/cases?q=%63${key.slice(1)}`);
+    await ref.call(`/v1/cases/${key}%ZZ`, { auth: `Bearer ${key}` });
     await ref.call(`/v1/cases?access_token=${key}`, { auth: `Bearer ${key}` });
     await ref.call(`/v1/${key}`, { auth: `Bearer ${key}` });
     await ref.call('/v1/judges/jdg_abcdefgh/analytics', { auth: `Token ${key}` });
