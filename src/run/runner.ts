@@ -178,8 +178,8 @@ class Sequence {
       Object.entries(spec.headers).map(([n, v]) => [n, this.fill(v)]),
     );
     let body: string | undefined;
-    if (spec.body !== undefined) {
-      body = JSON.stringify(spec.body);
+    if (spec.body !== undefined || spec.rawBody !== undefined) {
+      body = spec.rawBody ?? JSON.stringify(spec.body);
       headers['content-type'] = 'application/json';
     }
     const localAddress = this.sourceAddress(spec.from);

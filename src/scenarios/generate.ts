@@ -483,6 +483,33 @@ class Generator {
       },
       this.refused('invalid_api_key', true),
     );
+    // Frameworks answer an undecodable path, or a body that does not parse, themselves,
+    // before any hook of the application has run; the contract puts the key first.
+    any(
+      'undecodable-path-missing-key',
+      'undecodable path without a key gets 401, not 400',
+      { ...route, path: `${unknown}%ZZ` },
+      this.refused('missing_api_key', false),
+    );
+    const unparsable = '{"query": ';
+    any(
+      'unknown-route-bad-body-missing-key',
+      'unparsable body to an unknown path without a key gets 401',
+      { ...route, method: 'POST', rawBody: unparsable },
+      this.refused('missing_api_key', false),
+    );
+    for (const op of ops.filter((o) => o.bodyExample !== undefined)) {
+      const { body: _, ...request } = this.request(op);
+      this.single(
+        'precedence',
+        op,
+        'bad-body-missing-key',
+        'unparsable body without a key gets 401, not 400',
+        'ORDER-03',
+        { ...request, rawBody: unparsable },
+        this.refused('missing_api_key', false),
+      );
+    }
     const known = ops[0]!;
     any(
       'unknown-method-missing-key',

@@ -49,6 +49,8 @@ export interface RequestSpec {
   query?: Record<string, string>;
   headers: Record<string, string>;
   body?: unknown;
+  /** A body sent as it is, with a JSON content type: for bodies that must not parse. */
+  rawBody?: string;
   from: Source;
   /** Send on this named keep-alive connection, opened on first use and kept for the sequence. */
   connection?: string;

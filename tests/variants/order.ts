@@ -48,4 +48,43 @@ export const orderVariants: Variant[] = [
         if (request.is404) return sendError(request, reply, 404, 'not_found');
       }),
   },
+  {
+    id: 'undecodable-path-400',
+    breaks: 'ORDER-03',
+    description:
+      'the router answers a path it cannot decode itself: 400, quoting it, before any key',
+    applied: 'proxy',
+    proxy: {
+      answer: (req) => {
+        const path = (req.url ?? '/').split('?')[0]!;
+        try {
+          decodeURIComponent(path);
+          return undefined;
+        } catch {
+          const message = `'${path}' is not a valid url component`;
+          return { status: 400, body: JSON.stringify({ error: 'Bad Request', message }) };
+        }
+      },
+    },
+  },
+  {
+    id: 'body-parsed-before-key',
+    breaks: 'ORDER-03',
+    description: 'a gateway parses JSON bodies before the key is checked: 400 for one that fails',
+    applied: 'proxy',
+    proxy: {
+      answer: (req, body) => {
+        if (!/^application\/json/i.test(req.headers['content-type'] ?? '') || body === '') {
+          return undefined;
+        }
+        try {
+          JSON.parse(body);
+          return undefined;
+        } catch {
+          const error = { code: 'invalid_request', message: 'The body is not valid JSON.' };
+          return { status: 400, body: JSON.stringify({ error }) };
+        }
+      },
+    },
+  },
 ];

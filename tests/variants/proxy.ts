@@ -21,6 +21,16 @@ export interface ProxyOptions {
   request?: (headers: RawHeader[], client: string) => RawHeader[];
   /** Rewrites the response's headers before they go back to the client. */
   response?: (headers: RawHeader[]) => RawHeader[];
+  /**
+   * Answers a request itself, as a gateway in front may, once its whole body is read; the
+   * request goes upstream when it returns undefined.
+   */
+  answer?: (req: IncomingMessage, body: string) => ProxyAnswer | undefined;
+}
+
+export interface ProxyAnswer {
+  status: number;
+  body: string;
 }
 
 export interface Upstream {
@@ -64,6 +74,25 @@ export function startProxy(upstream: Upstream, options: ProxyOptions = {}): Prom
   };
 
   const forward = (req: IncomingMessage, res: ServerResponse) => {
+    if (options.answer) {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const own = options.answer!(req, body.toString('utf8'));
+        if (!own) return pass(req, res, body);
+        res.writeHead(own.status, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(own.body),
+        });
+        res.end(own.body);
+      });
+      return;
+    }
+    pass(req, res);
+  };
+
+  const pass = (req: IncomingMessage, res: ServerResponse, buffered?: Buffer) => {
     const client = req.socket.remoteAddress ?? '127.0.0.1';
     const local = options.from?.(client) ?? client;
     const base = isIPv6(local) ? upstream.ipv6Url : upstream.url;
@@ -100,7 +129,8 @@ export function startProxy(upstream: Upstream, options: ProxyOptions = {}): Prom
       if (!res.headersSent) res.writeHead(502);
       res.end();
     });
-    req.pipe(call);
+    if (buffered) call.end(buffered);
+    else req.pipe(call);
   };
   return listenPair(forward);
 }
