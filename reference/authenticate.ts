@@ -109,7 +109,8 @@ function admitApiKey(
   if (key.revokedAt !== null) return refused(request, reply, refuse.revoked);
 
   const allowlist = allowlistOf(key);
-  if (allowlist.length > 0 && !isAllowed(callerAddress(request), allowlist)) {
+  // An entry that no longer parses admits no one: it never widens the allowlist to all.
+  if (key.allowedIps.length > 0 && !isAllowed(callerAddress(request), allowlist)) {
     return refused(request, reply, refuse.address);
   }
 
