@@ -424,6 +424,21 @@ class Generator {
       true,
       withHeader('trusted-proxy'),
     );
+    ip(
+      'forwarded-unreadable-hop',
+      "a trusted proxy's hop that is not an address is not skipped",
+      'IP-04',
+      'ip.elsewhere',
+      'trusted-proxy',
+      false,
+      {
+        from: 'trusted-proxy',
+        headers: {
+          authorization: 'Bearer {{key:ip.elsewhere}}',
+          'x-forwarded-for': '{{address:elsewhere}}, unknown',
+        },
+      },
+    );
   }
 
   precedence(ops: Operation[]) {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { wrapLookup } from './hooks.js';
 import type { Variant } from './model.js';
@@ -65,5 +66,18 @@ export const addressVariants: Variant[] = [
           ? headers
           : [...headers, ['X-Forwarded-For', client]],
     },
+  },
+  {
+    id: 'forwarded-skips-unreadable-hops',
+    breaks: 'IP-04',
+    description: 'hops of X-Forwarded-For that are not addresses are skipped, not a stop',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onRequest', async (request) => {
+        const header = request.headers['x-forwarded-for'];
+        if (typeof header !== 'string') return;
+        const hops = header.split(',').map((hop) => hop.trim());
+        request.raw.headers['x-forwarded-for'] = hops.filter((hop) => isIP(hop) !== 0).join(', ');
+      }),
   },
 ];
