@@ -66,7 +66,13 @@ export function buildReport(
   strict: boolean,
 ): ConformanceReport {
   const verdict = decide(contract.requirements, outcomes, strict);
-  const incomplete = meta.runStatus === 'interrupted' || meta.runStatus === 'timedout';
+  const c = verdict.counts;
+  // An interrupted or timed-out run has no verdict on what it did not reach, and a run in
+  // which every scenario was skipped has none at all (unless skips fail it, --strict).
+  const incomplete =
+    meta.runStatus === 'interrupted' ||
+    meta.runStatus === 'timedout' ||
+    (!strict && c.passed + c.failed + c.errored === 0);
   const report: ConformanceReport = {
     reportVersion: 1,
     suite: { name: 'cci-auth-conformance', version: SUITE_VERSION },
@@ -83,7 +89,6 @@ export function buildReport(
     runStatus: meta.runStatus,
     ...(meta.shard ? { shard: meta.shard } : {}),
     selectedProfiles: meta.profiles,
-    // An interrupted or timed-out run has no verdict on what it did not reach.
     verdict: incomplete ? 'incomplete' : verdict.result,
     counts: {
       scenarios: verdict.counts,

@@ -60,7 +60,10 @@ export function toMarkdown(report: ConformanceReport): string {
     for (const r of failing) {
       lines.push(`### ${r.id}`, '');
       for (const f of r.failures ?? []) {
-        const seen = `expected ${cell(f.expected ?? '')}, got \`${cell(f.actual ?? '')}\``;
+        const seen =
+          f.expected === undefined
+            ? `\`${cell(f.actual ?? '')}\``
+            : `expected ${cell(f.expected)}, got \`${cell(f.actual ?? '')}\``;
         lines.push(`- **${cell(f.title)}** — ${cell(f.what)}: ${seen}`);
       }
       for (const reason of r.skipReasons ?? []) lines.push(`- skipped: ${cell(reason)}`);

@@ -28,7 +28,6 @@ export { CONFORMANCE_JSON } from './files.js';
  */
 export default class ConformanceReporter implements Reporter {
   private readonly outcomes = new Map<string, ScenarioOutcome>();
-  private startedAt = new Date();
   private total = 0;
   private shard: string | undefined;
 
@@ -37,10 +36,10 @@ export default class ConformanceReporter implements Reporter {
   }
 
   onBegin(config: FullConfig, suite: Suite): void {
-    this.startedAt = new Date();
     if (config.shard) this.shard = `${config.shard.current}/${config.shard.total}`;
     this.total = suite.allTests().length;
-    if (process.env.CCI_LIST_ONLY !== '1')
+    // Playwright begins after the global setup: without a run state, the setup failed.
+    if (process.env.CCI_LIST_ONLY !== '1' && peekRunState())
       process.stdout.write(`cci-conformance: ${this.total} scenarios selected\n`);
   }
 
@@ -68,7 +67,7 @@ export default class ConformanceReporter implements Reporter {
       checks,
       ...(status === 'skipped' ? { skipReason: skip?.description ?? 'not run' } : {}),
       ...(status === 'errored'
-        ? { error: redactSecrets(result.error?.message ?? result.status).split('\n')[0] }
+        ? { error: plainText(redactSecrets(result.error?.message ?? result.status)).split('\n')[0] }
         : {}),
       ...(status === 'failed' || status === 'errored'
         ? { evidence: readAttachment(result, EVIDENCE_ATTACHMENT) }
@@ -81,6 +80,14 @@ export default class ConformanceReporter implements Reporter {
   onEnd(result: FullResult): void {
     // `--list` shows the scenarios without running them: there is nothing to judge.
     if (process.env.CCI_LIST_ONLY === '1') return;
+    const state = peekRunState();
+    // Without a run state the global setup failed (its error is above): nothing ran.
+    if (!state) {
+      process.stdout.write(
+        'cci-conformance: the run did not start (see the error above); no verdict\n',
+      );
+      return;
+    }
     // A selection of nothing says nothing about the target: no certificate either way.
     if (this.total === 0) {
       process.stdout.write(
@@ -90,14 +97,13 @@ export default class ConformanceReporter implements Reporter {
     }
     const options = readRunOptions();
     const contract = loadContract(options.contractFile);
-    const state = peekRunState();
     const report = buildReport(
       contract,
       {
-        baseUrl: state?.baseUrl ?? options.baseUrl ?? null,
+        baseUrl: state.baseUrl,
         embedded: !options.baseUrl,
         seed: options.seed,
-        startedAt: (state?.startedAt ? new Date(state.startedAt) : this.startedAt).toISOString(),
+        startedAt: new Date(state.startedAt).toISOString(),
         finishedAt: new Date().toISOString(),
         runStatus: result.status,
         profiles: options.profiles,
@@ -132,6 +138,11 @@ export function summaryLine(report: ConformanceReport): string {
     `${report.contract.version} (sha256 ${report.contract.sha256.slice(0, 12)})` +
     (coverage ? `; ${coverage}, the others skipped or not assessed (see the table)` : '')
   );
+}
+
+/** Playwright colours its error messages for a terminal; reports hold the text alone. */
+function plainText(text: string): string {
+  return text.replace(/\u001b\[[0-9;]*m/g, '');
 }
 
 function readAttachment<T>(result: TestResult, name: string): T | undefined {

@@ -56,22 +56,43 @@ export function readShardReports(dirs: string[]): ConformanceReport[] {
   return reports.map((r) => r.report);
 }
 
-/** Each shard once, all of one split: a shard given twice would count its scenarios twice. */
+/**
+ * The shards of one run, each once and none missing: a shard given twice would count its
+ * scenarios twice, and a merge of some shards (one died, say) would certify part of the
+ * suite as if it were all of it.
+ */
 function checkShards(reports: Array<{ file: string; report: ConformanceReport }>): void {
-  const seen = new Map<string, string>();
-  const totals = new Set<string>();
+  const seen = new Map<number, string>();
+  const totals = new Set<number>();
   for (const { file, report } of reports) {
-    const shard = report.shard;
-    if (shard === undefined || !/^\d+\/\d+$/.test(shard)) continue;
-    const earlier = seen.get(shard);
-    if (earlier) throw new MergeError(`shard ${shard} is given twice: ${earlier} and ${file}`);
-    seen.set(shard, file);
-    totals.add(shard.split('/')[1]!);
+    const split = /^(\d+)\/(\d+)$/.exec(report.shard ?? '');
+    if (!split) throw new MergeError(`${file} is not the report of a shard (run with --shard I/N)`);
+    const current = Number(split[1]);
+    const earlier = seen.get(current);
+    if (earlier)
+      throw new MergeError(`shard ${report.shard} is given twice: ${earlier} and ${file}`);
+    seen.set(current, file);
+    totals.add(Number(split[2]));
   }
   if (totals.size > 1) {
+    const given = reports.map((r) => r.report.shard).join(', ');
     throw new MergeError(
-      `the reports come from different splits (${[...seen.keys()].join(', ')}): merge the shards of one run`,
+      `the reports come from different splits (${given}): merge the shards of one run`,
     );
+  }
+  const [total] = [...totals];
+  const missing = Array.from({ length: total! }, (_, i) => i + 1).filter((n) => !seen.has(n));
+  if (missing.length > 0) {
+    throw new MergeError(
+      `shard ${missing.map((n) => `${n}/${total}`).join(', ')} is missing: ` +
+        'a merge of some shards would certify part of the suite',
+    );
+  }
+  const embedded = new Set(reports.map((r) => r.report.target.embedded));
+  const targets = new Set(reports.map((r) => r.report.target.baseUrl));
+  // Shards of the embedded reference each start their own, on a port of their own.
+  if (embedded.size > 1 || (!embedded.has(true) && targets.size > 1)) {
+    throw new MergeError(`the shards checked different targets: ${[...targets].join(', ')}`);
   }
 }
 

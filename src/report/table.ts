@@ -17,7 +17,9 @@ export function formatTable(report: ConformanceReport, colour: boolean): string 
     const counts = `${s.passed}/${s.failed + s.errored}/${s.skipped}`;
     const failure = r.failures?.[0];
     const note = failure
-      ? `${failure.title}: ${failure.what} expected ${failure.expected}, got ${failure.actual}`
+      ? failure.expected === undefined
+        ? `${failure.title}: ${failure.what}: ${failure.actual}`
+        : `${failure.title}: ${failure.what} expected ${failure.expected}, got ${failure.actual}`
       : r.skipReasons?.length
         ? `skipped: ${r.skipReasons[0]}`
         : '';

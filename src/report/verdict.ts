@@ -69,7 +69,16 @@ export function decide(
       if (outcome.skipReason && !own.skipReasons.includes(outcome.skipReason))
         own.skipReasons.push(outcome.skipReason);
     }
-    if (own && outcome.status === 'errored') own.scenarios.errored++;
+    if (own && outcome.status === 'errored') {
+      own.scenarios.errored++;
+      // No check failed; what went wrong is the error, which the table and report show.
+      own.failures.push({
+        scenario: outcome.id,
+        title: outcome.title,
+        what: 'the scenario could not finish',
+        actual: outcome.error ?? 'an error',
+      });
+    }
 
     // A scenario counts for every requirement it checked: passed for it when all its
     // checks for that requirement passed.

@@ -134,6 +134,12 @@ async function resolveTarget(options: RunOptions): Promise<Target> {
       close: reference.close,
     };
   }
+  try {
+    await send({ url: `${options.baseUrl}/v1/health`, method: 'GET', timeoutMs: 5000 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new Error(`cannot reach ${options.baseUrl}: ${code}`);
+  }
   const target: Target = {
     baseUrl: options.baseUrl,
     ...(options.managementToken ? { managementToken: options.managementToken } : {}),
