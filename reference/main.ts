@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { argumentProblem } from '../src/cli/args.js';
 import { ContractError } from '../src/contract/errors.js';
 import { runWorker, startCluster } from './cluster.js';
 import { startReference } from './server.js';
@@ -47,7 +48,7 @@ function parse() {
       allowPositionals: false,
     }).values;
   } catch (error) {
-    return fail(`${(error as Error).message}\n\n${USAGE}`);
+    return fail(`${argumentProblem(error)}\n\n${USAGE}`);
   }
 }
 
@@ -76,6 +77,9 @@ async function main() {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  // An empty host would listen on every interface, which nobody asks for by leaving it blank.
+  if (args.host.trim() === '')
+    fail('--host needs an address, such as 127.0.0.1 (or :: for every interface)');
   const port = whole(args.port);
   if (port === undefined || port > 65535) fail(`--port must be 0 to 65535, not "${args.port}"`);
   const seed = /^-?\d+$/.test(args.seed) ? Number(args.seed) : Number.NaN;

@@ -1,13 +1,23 @@
 import { spawn } from 'node:child_process';
 import { createServer, isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { argumentProblem } from '../src/cli/args.js';
 import { loadContract } from '../src/contract/load.js';
+import type { Contract } from '../src/contract/model.js';
 import { ContractError } from '../src/contract/errors.js';
 import { send } from '../src/http/client.js';
 import { summaryLine, writeReport } from '../src/report/conformance-reporter.js';
@@ -142,19 +152,49 @@ function runEnvironment(values: Values, runId: string): NodeJS.ProcessEnv {
  * through the environment instead are checked by readRunOptions, which names the variable.
  */
 function checkFlags(values: Values): void {
+  // An empty value is nearly always a shell variable that is not set: running without
+  // the option would check something else than was asked for.
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value === 'string' && value.trim() === '')
+      throw new UsageError(`--${name} is empty (is the variable it came from set?)`);
+  }
   if (values.seed !== undefined) parseSeed(values.seed, '--seed');
   const problem = passThroughProblem(values);
   if (problem) throw new UsageError(problem);
   const proxy = values['trusted-proxy'];
-  if (proxy !== undefined) {
-    if (isIP(proxy) === 0)
-      throw new UsageError(`--trusted-proxy must be an IP address, not "${proxy}"`);
-    if (!values['base-url'] && !process.env[ENV.baseUrl]) {
-      throw new UsageError(
-        '--trusted-proxy applies to a --base-url target: the embedded reference brings its own',
-      );
+  if (proxy !== undefined && isIP(proxy) === 0)
+    throw new UsageError(`--trusted-proxy must be an IP address, not "${proxy}"`);
+  if (!values['base-url'] && !process.env[ENV.baseUrl]) {
+    for (const name of TARGET_OPTIONS) {
+      if (values[name] !== undefined) {
+        throw new UsageError(
+          `--${name} applies to a --base-url target; the embedded reference makes its own keys, token and proxy`,
+        );
+      }
     }
   }
+}
+
+/** Options that describe a target given by --base-url, and mean nothing for the embedded one. */
+const TARGET_OPTIONS = [
+  'management-token',
+  'keys-file',
+  'trusted-proxy',
+  'allow-mutations',
+] as const;
+
+/** The profiles a --profile value names, each known to the contract. */
+function checkedProfiles(contract: Contract, text: string | undefined): string[] {
+  const known = contract.profiles.map((p) => p.id);
+  const named = (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const profile of named) {
+    if (!known.includes(profile))
+      throw new UsageError(`unknown profile "${profile}"; profiles are ${known.join(', ')}`);
+  }
+  return named;
 }
 
 /** Resolves when this machine can send from `address`, the way the X-Forwarded-For checks do. */
@@ -188,14 +228,7 @@ async function preflight(values: Values, env: NodeJS.ProcessEnv): Promise<void> 
     throw new UsageError((error as Error).message);
   }
   const contract = loadContract(options.contractFile);
-  const known = contract.profiles.map((p) => p.id);
-  for (const profile of (env[ENV.profiles] ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    if (!known.includes(profile))
-      throw new UsageError(`unknown profile "${profile}"; profiles are ${known.join(', ')}`);
-  }
+  checkedProfiles(contract, env[ENV.profiles]);
   const inScope = generateScenarios(contract, { seed: options.seed }).filter(
     inProfiles(contract, options.profiles),
   );
@@ -207,9 +240,17 @@ async function preflight(values: Values, env: NodeJS.ProcessEnv): Promise<void> 
     ].filter(Boolean);
     throw new UsageError(`no scenario was selected by ${by.join(' with ')}`);
   }
-  if (options.keysFile || Object.keys(env).some((name) => name.startsWith('CCI_KEY_'))) {
-    readStaticKeys(contract, options.keysFile);
+  const keyVariables = Object.keys(env).filter((name) => name.startsWith('CCI_KEY_'));
+  if (!options.baseUrl && (options.keysFile || keyVariables.length > 0)) {
+    // The embedded reference does not know them, and would be failed for refusing them.
+    throw new UsageError(
+      `${keyVariables[0] ?? ENV.keysFile} is set, but static keys are for a --base-url target; ` +
+        'unset it to check the embedded reference',
+    );
   }
+  if (options.keysFile || keyVariables.length > 0) readStaticKeys(contract, options.keysFile);
+  if (existsSync(options.reportDir) && !statSync(options.reportDir).isDirectory())
+    throw new UsageError(`--output ${options.reportDir} is a file, not a folder`);
   const { baseUrl, trustedProxy } = options;
   if (!baseUrl) return;
   if (trustedProxy) {
@@ -236,12 +277,28 @@ async function preflight(values: Values, env: NodeJS.ProcessEnv): Promise<void> 
   }
 }
 
+/** What `scenarios` takes: the options that decide which scenarios there are. */
+const CORPUS_OPTIONS = new Set(['format', 'seed', 'contract', 'profile', 'grep', 'grep-invert']);
+
 function printScenarios(values: Values): void {
+  const other = Object.keys(values).find((name) => !CORPUS_OPTIONS.has(name));
+  if (other !== undefined) {
+    throw new UsageError(
+      `scenarios takes --format, --seed, --contract, --profile, --grep and --grep-invert, not --${other}`,
+    );
+  }
   const format = values.format ?? 'json';
   if (format !== 'json') throw new UsageError(`--format must be json, not ${format}`);
   const seed = parseSeed(values.seed ?? '1', '--seed');
+  const problem = passThroughProblem(values);
+  if (problem) throw new UsageError(problem);
   const contract = loadContract(values.contract ? resolve(values.contract) : undefined);
-  const scenarios = generateScenarios(contract, { seed });
+  const profiles = checkedProfiles(contract, values.profile);
+  const scenarios = grepSelection(
+    generateScenarios(contract, { seed }).filter(inProfiles(contract, profiles)),
+    values.grep,
+    values['grep-invert'],
+  );
   const corpus = {
     suite: { name: 'cci-auth-conformance', version: VERSION },
     contract: { version: contract.version, sha256: contract.sha256 },
@@ -260,7 +317,11 @@ async function run(values: Values): Promise<number> {
   rmSync(join(reportDir, CONFORMANCE_JSON), { force: true });
 
   const target = env[ENV.baseUrl] ?? 'the embedded reference server';
-  process.stderr.write(`cci-conformance ${VERSION}: checking ${target} (run ${runId})\n`);
+  process.stderr.write(
+    values.list
+      ? `cci-conformance ${VERSION}: listing the scenarios\n`
+      : `cci-conformance ${VERSION}: checking ${target} (run ${runId})\n`,
+  );
 
   const child = spawn(
     process.execPath,
@@ -297,7 +358,20 @@ async function run(values: Values): Promise<number> {
     );
     return EXIT.unusable;
   }
-  return report.verdict === 'pass' ? EXIT.pass : EXIT.fail;
+  return exitCodeOf(report);
+}
+
+/** The exit code of a verdict; a run in which nothing could be checked says why. */
+function exitCodeOf(report: ConformanceReport): number {
+  if (report.verdict === 'pass') return EXIT.pass;
+  if (report.verdict === 'fail') return EXIT.fail;
+  process.stderr.write(
+    report.runStatus === 'passed' || report.runStatus === 'failed'
+      ? 'cci-conformance: nothing could be checked: every selected scenario was skipped ' +
+          '(the reasons are in the table)\n'
+      : `cci-conformance: the run did not finish (${report.runStatus}): no verdict\n`,
+  );
+  return EXIT.unusable;
 }
 
 /** Folds the reports of shards into one report and certificate, and one HTML and JUnit report. */
@@ -324,7 +398,7 @@ async function merge(values: Values, dirs: string[]): Promise<number> {
     `${formatTable(report, process.stdout.isTTY === true)}\n${summaryLine(report)}\n`,
   );
   process.stdout.write(`Reports: ${written.join(', ')}\n`);
-  return report.verdict === 'pass' ? EXIT.pass : EXIT.fail;
+  return exitCodeOf(report);
 }
 
 /** Playwright's own merge of the shards' blob reports into HTML and JUnit. */
@@ -365,7 +439,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (error) {
-    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see --help)`);
+    throw new UsageError(`${argumentProblem(error)} (see --help)`);
   }
   const { values, positionals } = parsed;
   if (values.help) {

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { argumentProblem } from '../cli/args.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values<T extends Options> = ReturnType<
@@ -22,7 +23,7 @@ export function benchArgs<T extends Options>(script: string, usage: string, opti
     }
     return values as Values<T>;
   } catch (error) {
-    process.stderr.write(`${script}: ${(error as Error).message} (see --help)\n`);
+    process.stderr.write(`${script}: ${argumentProblem(error)} (see --help)\n`);
     process.exit(2);
   }
 }

@@ -68,6 +68,15 @@ export function readStaticKeys(
       from[role] = `--keys-file ${file}`;
     }
   }
+  const variables = new Map(Object.keys(roleSpecs(contract)).map((r) => [staticKeyVariable(r), r]));
+  const strays = Object.keys(process.env).filter(
+    (name) => name.startsWith('CCI_KEY_') && !variables.has(name),
+  );
+  if (strays.length > 0) {
+    throw new Error(
+      `unknown key variables: ${strays.join(', ')}; known: ${[...variables.keys()].join(', ')}`,
+    );
+  }
   for (const role of Object.keys(roleSpecs(contract))) {
     const value = process.env[staticKeyVariable(role)];
     if (value) {

@@ -78,6 +78,10 @@ test('npm run reference refuses bad options with one line', async () => {
   const notADatabase = join(mkdtempSync(join(tmpdir(), 'cci-db-')), 'notes.txt');
   writeFileSync(notADatabase, 'these are not keys\n');
   const cases: Array<[string[], string | RegExp]> = [
+    [
+      ['--host', ''],
+      'reference: --host needs an address, such as 127.0.0.1 (or :: for every interface)',
+    ],
     [['--port', 'abc'], 'reference: --port must be 0 to 65535, not "abc"'],
     [['--port', ''], 'reference: --port must be 0 to 65535, not ""'],
     [['--port', '0x50'], 'reference: --port must be 0 to 65535, not "0x50"'],

@@ -61,6 +61,12 @@ describe('the certificate', () => {
     assert.equal(twice.code, 2);
     assert.match(twice.stderr, /shard 1\/2 is given twice: .*conformance\.json and /);
     assert.ok(!existsSync(join(twice.reports, 'conformance.json')), 'nothing written');
+    // One shard alone (its sibling died, say) is not the suite.
+    const partial = await runCli(['merge', first.reports]);
+    assert.equal(partial.code, 2);
+    assert.match(partial.stderr, /shard 2\/2 is missing: a merge of some shards would certify/);
+    const unsplit = await runCli(['merge', whole.reports, first.reports]);
+    assert.match(unsplit.stderr, /is not the report of a shard \(run with --shard I\/N\)/);
   });
 
   it('is written as Markdown and an SVG badge naming suite, contract, target, date', async () => {
@@ -151,6 +157,19 @@ describe('the scenario corpus', () => {
       /\{\{key:valid\.starter\}\}/,
       'real keys are placeholders, filled at run time',
     );
+  });
+
+  it('selects by --profile and --grep as a run does, and takes no option of a run', async () => {
+    const chosen = await runCli(['scenarios', '--profile', 'lifecycle', '--grep', '@revocation']);
+    assert.equal(chosen.code, 0, chosen.stderr);
+    const { scenarios } = JSON.parse(chosen.stdout) as { scenarios: Array<{ tags: string[] }> };
+    assert.ok(scenarios.length > 0);
+    assert.ok(scenarios.every((s) => s.tags.includes('@revocation')));
+    const all = generateScenarios(loadContract(), { seed: 1 });
+    assert.ok(scenarios.length < all.length);
+    const refused = await runCli(['scenarios', '--base-url', 'http://127.0.0.1:1']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /scenarios takes --format, .*, not --base-url/);
   });
 
   it('ends quietly when its reader stops early, as `scenarios | head` does', async () => {

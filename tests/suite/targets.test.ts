@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,15 @@ import { after, before, describe, it } from 'node:test';
 import { assertNoKeyInFull, FULL_KEY, runCli, runScript } from '../helpers/cli.js';
 import { buildReference } from '../../reference/app.js';
 import { ReferenceHarness } from '../helpers/reference.js';
+
+/** A loopback port nothing listens on. */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'conformance.json'), 'utf8'));
 const ref = new ReferenceHarness();
@@ -31,12 +40,7 @@ describe('configuration errors', () => {
   });
 
   it('refuses an unreachable target before running anything', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = probe.address() as { port: number };
-        probe.close(() => resolve(free));
-      });
-    });
+    const port = await freePort();
     const run = await runCli(['--base-url', `http://127.0.0.1:${port}`]);
     assert.equal(run.code, 2);
     assert.match(oneLine(run.stderr), /cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
@@ -63,6 +67,41 @@ describe('configuration errors', () => {
     assert.ok(!existsSync(join(none.reports, 'conformance.json')), 'no certificate of nothing');
     const across = await runCli(['--profile', 'core', '--grep', '@rotation']);
     assert.match(oneLine(across.stderr), /by --profile core with --grep "@rotation"/);
+  });
+
+  it('refuses empty values, and options that only a --base-url target takes', async () => {
+    const cases: Array<[string[], NodeJS.ProcessEnv, RegExp]> = [
+      [
+        ['--management-token', ''],
+        {},
+        /--management-token is empty \(is the variable it came from set\?\)/,
+      ],
+      [['--base-url', ' '], {}, /--base-url is empty/],
+      [['--keys-file', 'keys.json'], {}, /--keys-file applies to a --base-url target/],
+      [['--management-token', 'x'.repeat(20)], {}, /--management-token applies to a --base-url/],
+      [
+        [],
+        { CCI_KEY_VALID_STARTER: `cci_live_${'s'.repeat(40)}` },
+        /CCI_KEY_VALID_STARTER is set, but static keys are for a --base-url target/,
+      ],
+      [
+        ['--base-url', ref.server.url],
+        { CCI_KEY_VALID_STARTR: 'x' },
+        /unknown key variables: CCI_KEY_VALID_STARTR; known: CCI_KEY_VALID_STARTER/,
+      ],
+      [
+        ['--retries', '-1'],
+        {},
+        /--retries needs a value; for one that starts with "-", write --retries=VALUE/,
+      ],
+      [['--output', '/dev/null'], {}, /--output \/dev\/null is a file, not a folder/],
+    ];
+    const runs = await Promise.all(cases.map(([args, env]) => runCli(args, env)));
+    runs.forEach((run, i) => {
+      const [args, , message] = cases[i]!;
+      assert.equal(run.code, 2, args.join(' '));
+      assert.match(oneLine(run.stderr), message, args.join(' '));
+    });
   });
 
   it('checks Playwright options before starting anything, naming the option', async () => {
@@ -128,6 +167,17 @@ describe('configuration errors', () => {
     );
     assert.equal(direct.code, 2);
     assert.match(oneLine(direct.stderr), /CCI_SEED must be an integer, not "1e3"/);
+    // An unreachable target under Playwright's own CLI: its setup error, and no certificate.
+    const port = await freePort();
+    const unreachable = await runScript(
+      'node_modules/@playwright/test/cli.js',
+      ['test', '-c', 'playwright.config.ts', '--grep', '@plans'],
+      { CCI_BASE_URL: `http://127.0.0.1:${port}`, CCI_REPORT_DIR: seed.reports },
+    );
+    assert.notEqual(unreachable.code, 0);
+    assert.match(unreachable.output, /cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+    assert.match(unreachable.stdout, /the run did not start \(see the error above\); no verdict/);
+    assert.ok(!existsSync(join(seed.reports, 'conformance.json')), 'no certificate');
   });
 
   it('lists the scenarios per family without running or judging them', async () => {
@@ -140,6 +190,7 @@ describe('configuration errors', () => {
     );
     assert.ok(listed(/Total: \d{3} tests in 6 files/), 'a total per file');
     assert.ok(!listed(/^(PASS|FAIL)/m), 'no verdict for a listing');
+    assert.deepEqual(readdirSync(run.reports), [], 'and no report of a run that did not run');
   });
 
   it('refuses a bad base URL, seed or keys file', async () => {
@@ -177,6 +228,14 @@ describe('configuration errors', () => {
 });
 
 describe('other targets', () => {
+  it('gives no verdict when every selected scenario had to be skipped', async () => {
+    const run = await runCli(['--base-url', ref.server.url, '--grep', '@plans']);
+    assert.equal(run.code, 2, run.output.slice(-1500));
+    assert.match(run.stderr, /nothing could be checked: every selected scenario was skipped/);
+    assert.match(run.stdout, /^INCOMPLETE: .*; 0 of \d+ MUST requirements checked/m);
+    assert.equal(report(run.reports).verdict, 'incomplete');
+  });
+
   it('runs read-only with static keys, skipping with a reason what needs management', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cci-keys-'));
     const keysFile = join(dir, 'keys.json');
