@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { loadContract } from '../src/contract/load.js';
 import type { Contract, Operation } from '../src/contract/model.js';
+import { SchemaValidator } from '../src/contract/schemas.js';
 import { digestKey, randomBase62 } from '../src/secrets/keys.js';
 import { redactSecrets } from '../src/secrets/redact.js';
 import { parseAllowEntry, type AllowEntry } from './addresses.js';
@@ -21,7 +22,7 @@ import {
 } from './authenticate.js';
 import { CourtData } from './court-data.js';
 import { JSON_TYPE, sendError } from './errors.js';
-import { managementHandlers } from './management.js';
+import { managementHandlers, refuseInput } from './management.js';
 import { KeyStore, type StoredKey } from './store.js';
 
 export interface ReferenceOptions {
@@ -61,7 +62,7 @@ declare module 'fastify' {
 }
 
 /** The data operations, by operationId. Who may call them is the contract's business. */
-function dataHandlers(data: CourtData): Record<string, Handler> {
+function dataHandlers(data: CourtData, exportRequests: SchemaValidator): Record<string, Handler> {
   const param = (request: FastifyRequest, name: string) =>
     (request.params as Record<string, string>)[name]!;
   return {
@@ -75,13 +76,9 @@ function dataHandlers(data: CourtData): Record<string, Handler> {
     listDocketEntries: (request) => data.docket(param(request, 'caseId')),
     getJudgeAnalytics: (request) => data.judge(param(request, 'judgeId')),
     createBulkExport: (request, reply) => {
-      const body = request.body as { query?: unknown } | undefined;
-      if (typeof body?.query !== 'string') {
-        return sendError(request, reply, 400, 'invalid_request', {
-          details: [{ pointer: '/query', problem: 'must be a string' }],
-        });
-      }
-      return reply.code(202).send(data.export(body.query));
+      const problems = exportRequests.check('ExportRequest', request.body ?? null);
+      if (problems.length > 0) return refuseInput(request, reply, problems);
+      return reply.code(202).send(data.export((request.body as { query: string }).query));
     },
     getCallerIdentity: (request, reply) => {
       return reply
@@ -156,11 +153,13 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
     scope.addHook('onRequest', unrouted);
     scope.setNotFoundHandler((request, reply) => sendError(request, reply, 404, 'not_found'));
   });
-  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode ?? 500;
+    // Every bad request is 400 invalid_request (the contract's x-cci-status), also those
+    // Fastify would answer 413 or 415: what is wrong is said in the message.
     if (status >= 400 && status < 500) {
-      return sendError(request, reply, status, 'invalid_request', {
-        message: redactSecrets(error.message),
+      return sendError(request, reply, 400, 'invalid_request', {
+        message: FRAMEWORK_MESSAGES[error.code ?? ''] ?? redactSecrets(error.message),
       });
     }
     request.log.error(
@@ -186,12 +185,19 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
   return { app, managementToken };
 }
 
+/** Fastify's refusals of a body, in the words of this API. */
+const FRAMEWORK_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The body is larger than this server accepts (64 KB).',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'The body must be JSON, sent as Content-Type: application/json.',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty; send a JSON object.',
+};
+
 /** Methods whose requests Fastify never reads a body of. */
 const BODYLESS = new Set(['GET', 'HEAD']);
 
 function registerOperations(app: FastifyInstance, contract: Contract): void {
   const handlers: Record<string, Handler> = {
-    ...dataHandlers(app.cci.data),
+    ...dataHandlers(app.cci.data, new SchemaValidator(contract)),
     ...managementHandlers(),
   };
   const missing = contract.operations

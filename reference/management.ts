@@ -31,8 +31,13 @@ function checkCreate(request: FastifyRequest, body: Record<string, unknown>): Pr
   const problems = validator.check('KeyCreateRequest', body);
   if (problems.length > 0) return problems;
 
-  if (String(body.name).trim() === '')
-    problems.push({ pointer: '/name', problem: 'must not be blank' });
+  const name = String(body.name);
+  if (name.trim() === '') problems.push({ pointer: '/name', problem: 'must not be blank' });
+  if (/[\u0000-\u001f\u007f]/.test(name))
+    problems.push({ pointer: '/name', problem: 'must not contain control characters' });
+  // Listings and introspection show the name to anyone with the key or the token.
+  if (/cci_(live|test|admin)_[A-Za-z0-9]{8}/.test(name))
+    problems.push({ pointer: '/name', problem: 'must not contain an API key' });
   if (!contract.plans.includes(String(body.plan))) {
     problems.push({ pointer: '/plan', problem: `must be one of ${contract.plans.join(', ')}` });
   }
@@ -41,6 +46,21 @@ function checkCreate(request: FastifyRequest, body: Record<string, unknown>): Pr
     if (typeof parsed === 'string') problems.push({ pointer: `/allowedIps/${i}`, problem: parsed });
   });
   return problems;
+}
+
+/** At most this many problems are named: a body of many bad entries gets a short answer. */
+const MAX_PROBLEMS = 10;
+
+/** The 400 of a request body that is wrong, naming what is wrong and where. */
+export function refuseInput(request: FastifyRequest, reply: FastifyReply, problems: Problem[]) {
+  const named = problems.slice(0, MAX_PROBLEMS);
+  const more = problems.length - named.length;
+  return sendError(request, reply, 400, 'invalid_request', {
+    message:
+      named.map((p) => `${p.pointer} ${p.problem}`).join('; ') +
+      (more > 0 ? `; and ${more} more` : ''),
+    details: named,
+  });
 }
 
 /** The key-management operations, by operationId. */
@@ -55,12 +75,7 @@ export function managementHandlers() {
       }
       const input = body as Record<string, unknown>;
       const problems = checkCreate(request, input);
-      if (problems.length > 0) {
-        return sendError(request, reply, 400, 'invalid_request', {
-          message: problems.map((p) => `${p.pointer} ${p.problem}`).join('; '),
-          details: problems,
-        });
-      }
+      if (problems.length > 0) return refuseInput(request, reply, problems);
       const { store, contract, keyBodyLength } = request.server.cci;
       const { key, stored } = store.create(
         {

@@ -42,17 +42,28 @@ export class SchemaValidator {
       if (!validate) throw new Error(`the contract has no schema named ${name}`);
       this.compiled.set(name, validate);
     }
-    return validate(value) ? [] : (validate.errors ?? []).map(toProblem);
+    if (validate(value)) return [];
+    // One problem per place and wording: ajv can repeat itself (once per branch tried).
+    const problems = new Map<string, SchemaProblem>();
+    for (const problem of (validate.errors ?? []).map(toProblem))
+      problems.set(`${problem.pointer} ${problem.problem}`, problem);
+    return [...problems.values()];
   }
 }
 
 function toProblem(error: ErrorObject): SchemaProblem {
+  const pointer = error.instancePath || '/';
+  // Named by the field itself, not as a property its parent must not have.
+  if (error.keyword === 'additionalProperties' && 'additionalProperty' in error.params) {
+    const field = String(error.params.additionalProperty).replace(/~/g, '~0').replace(/\//g, '~1');
+    return {
+      pointer: `${pointer === '/' ? '' : pointer}/${field}`,
+      problem: 'is not a field of this request',
+    };
+  }
   const allowed =
     error.params && 'allowedValues' in error.params
       ? ` (${(error.params.allowedValues as unknown[]).join(', ')})`
       : '';
-  return {
-    pointer: error.instancePath || '/',
-    problem: `${error.message ?? 'is invalid'}${allowed}`,
-  };
+  return { pointer, problem: `${error.message ?? 'is invalid'}${allowed}` };
 }

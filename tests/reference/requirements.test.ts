@@ -254,6 +254,16 @@ describe('plans and precedence', () => {
     assert.equal(known.status, 404);
   });
 
+  it('ERR-01 a bad export request is invalid_request, checked against the contract', async () => {
+    const post = (body: unknown) =>
+      ref.call('/v1/exports', { method: 'POST', auth: bearer(enterprise.key), body });
+    const wrongFormat = await post({ query: 'unlawful detainer', format: 'xml' });
+    assert.equal(wrongFormat.status, 400);
+    assert.equal(wrongFormat.json.error.details[0].pointer, '/format');
+    assert.equal((await post({ query: 'q'.repeat(201) })).json.error.details[0].pointer, '/query');
+    assert.equal((await post({ query: 'unlawful detainer' })).status, 202);
+  });
+
   it('ERR-01 what the HTTP parser refuses is answered with the error body too', async () => {
     const url = new URL(ref.server.url);
     const answer = await new Promise<string>((resolve, reject) => {
@@ -339,8 +349,12 @@ describe('management API', () => {
       [{ name: 'n'.repeat(101), plan: 'starter' }, '/name'],
       [{ name: 'x', plan: 'gold' }, '/plan'],
       [{ name: 'x', plan: 'starter', allowedIps: ['10.0.0.0/33'] }, '/allowedIps/0'],
-      [{ name: 'x', plan: 'starter', surprise: 1 }, '/'],
+      [{ name: 'x', plan: 'starter', surprise: 1 }, '/surprise'],
       [{ plan: 'starter' }, '/'],
+      [{ name: 'line\nbreak', plan: 'starter' }, '/name'],
+      [{ name: `ci key ${starter.key}`, plan: 'starter' }, '/name'],
+      [{ name: 'x', plan: 'starter', allowedIps: ['127.1'] }, '/allowedIps/0'],
+      [{ name: 'x', plan: 'starter', allowedIps: ['::ffff:1.2.3.4/64'] }, '/allowedIps/0'],
     ];
     for (const [body, pointer] of cases) {
       const res = await ref.manage('POST', '/v1/keys', body);
@@ -353,6 +367,32 @@ describe('management API', () => {
     }
     const broken = await ref.manage('POST', '/v1/keys', '{"name": ');
     assert.equal(code(broken), 'invalid_request');
+    // Every bad body is a 400 (x-cci-status), also one Fastify would answer 413 or 415.
+    const auth = bearer(ref.server.managementToken);
+    const form = await ref.call('/v1/keys', {
+      method: 'POST',
+      auth,
+      body: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const huge = await ref.manage('POST', '/v1/keys', { name: 'x', plan: 'n'.repeat(70_000) });
+    for (const [res, words] of [
+      [form, /must be JSON/],
+      [huge, /larger than this server accepts/],
+    ] as const) {
+      assert.equal(res.status, 400);
+      assert.equal(code(res), 'invalid_request');
+      assert.match(res.json.error.message, words);
+    }
+    // Many bad entries get a short answer, not one problem each.
+    const many = await ref.manage('POST', '/v1/keys', {
+      name: 'x',
+      plan: 'starter',
+      allowedIps: Array.from({ length: 5000 }, () => 0),
+    });
+    assert.equal(many.status, 400);
+    assert.ok(many.json.error.details.length <= 10, `${many.json.error.details.length} details`);
+    assert.ok(many.body.length < 4000, `${many.body.length} bytes`);
     const unknown = await ref.manage('DELETE', '/v1/keys/key_doesnotexist0000');
     assert.equal(unknown.status, 404);
     assert.equal(code(unknown), 'key_not_found');
