@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Operation } from '../src/contract/model.js';
 import { digestKey, sameDigest } from '../src/secrets/keys.js';
 import { clientAddress, isAllowed, parseAllowEntry, type AllowEntry } from './addresses.js';
-import { hasQueryCredential, readAuthorization } from './credentials.js';
+import { hasQueryCredential, readAuthorization, repeatsAuthorization } from './credentials.js';
 import { prepareError, sendError, sendPrepared, type PreparedError } from './errors.js';
 import type { StoredKey } from './store.js';
 
@@ -36,6 +36,11 @@ type Refusals = ReturnType<typeof prepareRefusals>;
 function prepareRefusals(realm: string) {
   const sent = { credentialSent: true };
   return {
+    // RFC 9110 §5.3: Authorization is sent once; RFC 6750 §3.1: a repeated parameter.
+    repeated: prepareError(realm, 400, 'invalid_request', {
+      message: 'Send one Authorization header, not several.',
+      challengeError: 'invalid_request',
+    }),
     // RFC 6750 §2: a token sent two ways at once is a malformed request (§3.1).
     twoPlaces: prepareError(realm, 400, 'invalid_request', {
       message: 'Send the API key in the Authorization header only, not also in the query string.',
@@ -95,8 +100,11 @@ function admitApiKey(
   const { contract, store } = request.server.cci;
   const header = request.headers.authorization;
 
-  if (header !== undefined && header.trim() !== '' && hasQueryCredential(request.url)) {
-    return refused(request, reply, refuse.twoPlaces);
+  if (header !== undefined) {
+    if (repeatsAuthorization(request.raw.rawHeaders))
+      return refused(request, reply, refuse.repeated);
+    if (header.trim() !== '' && hasQueryCredential(request.url))
+      return refused(request, reply, refuse.twoPlaces);
   }
 
   const presented = readAuthorization(header, contract.keyFormat);
@@ -129,6 +137,11 @@ function refused(request: FastifyRequest, reply: FastifyReply, answer: PreparedE
 /** The gate of the key-management operations: the management token, compared in constant time. */
 export async function authenticateManagement(request: FastifyRequest, reply: FastifyReply) {
   const header = request.headers.authorization;
+  if (header !== undefined && repeatsAuthorization(request.raw.rawHeaders)) {
+    return sendError(request, reply, 400, 'invalid_request', {
+      message: 'Send one Authorization header, not several.',
+    });
+  }
   if (header === undefined || header.trim() === '')
     return sendError(request, reply, 401, 'missing_api_key');
   const match = /^bearer +(.+)$/is.exec(header);

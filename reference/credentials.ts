@@ -45,3 +45,18 @@ export function hasQueryCredential(url: string): boolean {
   const params = new URLSearchParams(url.slice(query + 1));
   return QUERY_CREDENTIAL_PARAMS.some((name) => params.has(name));
 }
+
+/**
+ * True when the request carries the Authorization header more than once. Node keeps the
+ * first of them in `headers`; the raw list still has every line.
+ */
+export function repeatsAuthorization(rawHeaders: string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== 13 || name.toLowerCase() !== 'authorization') continue;
+    if (seen) return true;
+    seen = true;
+  }
+  return false;
+}

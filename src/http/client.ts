@@ -18,8 +18,11 @@ export interface HttpResponse {
 export interface HttpRequest {
   url: string;
   method: string;
-  /** Header values are sent byte for byte (latin1), so malformed credentials reach the server. */
-  headers?: Record<string, string>;
+  /**
+   * Header values are sent byte for byte (latin1), so malformed credentials reach the
+   * server; a list of values is sent as that many lines.
+   */
+  headers?: Record<string, string | string[]>;
   body?: string;
   /** The local address to connect from, for example 127.0.0.3. */
   localAddress?: string;
@@ -38,7 +41,7 @@ export function connection(secure: boolean, localAddress?: string): Agent {
 export function send(req: HttpRequest): Promise<HttpResponse> {
   const url = new URL(req.url);
   const secure = url.protocol === 'https:';
-  const headers: Record<string, string> = { ...req.headers };
+  const headers: Record<string, string | string[]> = { ...req.headers };
   if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
 
   return new Promise((resolve, reject) => {

@@ -174,7 +174,7 @@ class Sequence {
     const url = new URL(spec.path, `${base}/`);
     for (const [name, value] of Object.entries(spec.query ?? {}))
       url.searchParams.set(name, this.fill(value));
-    const headers = Object.fromEntries(
+    const headers: Record<string, string> = Object.fromEntries(
       Object.entries(spec.headers).map(([n, v]) => [n, this.fill(v)]),
     );
     let body: string | undefined;
@@ -182,13 +182,19 @@ class Sequence {
       body = spec.rawBody ?? JSON.stringify(spec.body);
       headers['content-type'] = 'application/json';
     }
+    const lines: Record<string, string | string[]> = { ...headers };
+    for (const [name, value] of spec.extraHeaders ?? []) {
+      const key = name.toLowerCase();
+      const had = lines[key];
+      lines[key] = had === undefined ? this.fill(value) : [had, this.fill(value)].flat();
+    }
     const localAddress = this.sourceAddress(spec.from);
     const agent = spec.connection ? this.connectionFor(spec.connection, spec.from, url) : undefined;
 
     const res = await send({
       url: url.toString(),
       method: spec.method,
-      headers,
+      headers: lines,
       ...(body !== undefined ? { body } : {}),
       ...(localAddress ? { localAddress } : {}),
       ...(agent ? { agent } : {}),
@@ -197,6 +203,9 @@ class Sequence {
       ...this.secrets,
       ...[...this.created.values()].map((c) => c.key),
       ...tokensOf(headers),
+      ...(spec.extraHeaders ?? []).flatMap(([, value]) =>
+        tokensOf({ authorization: this.fill(value) }),
+      ),
     ];
     const checks = checkResponse(step.expect, res, {
       requirement: step.requirement ?? this.scenario.requirement,
@@ -209,10 +218,13 @@ class Sequence {
       const address = this.sourceAddress(clientAddress) ?? res.localAddress ?? '';
       checks.push(...identityChecks({ clientAddress: address, plan }, res));
     }
+    const shown = Object.fromEntries(
+      Object.entries(lines).map(([n, v]) => [n, Array.isArray(v) ? v.join(' | ') : v]),
+    );
     this.record(
       index,
       'request',
-      { method: spec.method, url: url.toString(), from: spec.from, headers, body },
+      { method: spec.method, url: url.toString(), from: spec.from, headers: shown, body },
       res,
       checks,
     );

@@ -283,6 +283,16 @@ class Generator {
       this.request(op, `Bearer ${key}`, { query: { access_token: key } }),
       { status: 400, code: 'invalid_request' },
     );
+    // Two valid keys, so that whichever one a server reads, it would answer 200.
+    c(
+      'two-authorization-headers',
+      'two Authorization headers are a bad request',
+      'CRED-09',
+      this.request(op, `Bearer ${key}`, {
+        extraHeaders: [['Authorization', `Bearer {{key:valid.${this.contract.plans.at(-1)}}}`]],
+      }),
+      { status: 400, code: 'invalid_request' },
+    );
     this.single(
       'lifecycle',
       op,

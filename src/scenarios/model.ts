@@ -48,6 +48,8 @@ export interface RequestSpec {
   path: string;
   query?: Record<string, string>;
   headers: Record<string, string>;
+  /** Header lines sent after `headers`, also when one of them has the same name. */
+  extraHeaders?: Array<[string, string]>;
   body?: unknown;
   /** A body sent as it is, with a JSON content type: for bodies that must not parse. */
   rawBody?: string;

@@ -105,6 +105,29 @@ describe('credentials', () => {
   });
 });
 
+describe('one Authorization header', () => {
+  it('CRED-09 two Authorization headers are invalid_request, whatever they hold', async () => {
+    const twice = (first: string, second: string, path = '/v1/cases') =>
+      send({
+        url: `${ref.server.url}${path}`,
+        method: 'GET',
+        headers: { authorization: [first, second] },
+      });
+    for (const [first, second] of [
+      [bearer(enterprise.key), bearer(enterprise.key)],
+      [bearer(enterprise.key), bearer(starter.key)],
+      ['', bearer(enterprise.key)],
+      [bearer(enterprise.key), 'Basic eDp5'],
+    ]) {
+      const res = await twice(first!, second!);
+      assert.equal(res.status, 400, `${first!.slice(0, 12)} + ${second!.slice(0, 12)}`);
+      assert.equal(JSON.parse(res.body).error.code, 'invalid_request');
+    }
+    const token = bearer(ref.server.managementToken);
+    assert.equal((await twice(token, token, '/v1/keys')).status, 400, 'management too');
+  });
+});
+
 describe('challenges and error bodies', () => {
   it('CHAL-01 every 401 carries a Bearer challenge with one quoted realm', async () => {
     for (const auth of [undefined, 'Basic x', bearer(`cci_live_${'Z'.repeat(40)}`)]) {

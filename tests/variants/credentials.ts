@@ -118,6 +118,20 @@ export const credentialVariants: Variant[] = [
     },
   },
   {
+    id: 'first-authorization-wins',
+    breaks: 'CRED-09',
+    description: 'a proxy in front keeps the first of several Authorization headers',
+    applied: 'proxy',
+    proxy: {
+      request: (headers) =>
+        headers.filter(
+          ([name], i) =>
+            name.toLowerCase() !== 'authorization' ||
+            headers.findIndex(([other]) => other.toLowerCase() === 'authorization') === i,
+        ),
+    },
+  },
+  {
     id: 'test-key-accepted',
     breaks: 'CRED-05',
     description: 'any cci_test_ key is accepted, as a key of a sandbox account',
