@@ -146,13 +146,14 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
   } satisfies ReferenceContext);
   app.decorateRequest('caller', undefined);
 
-  // The gate of unknown routes is an onRequest hook of their scope: a handler would run
-  // only after Fastify had read and parsed the body, and a bad body would be answered 400
-  // before a missing key was 401.
-  void app.register(async (scope) => {
-    scope.addHook('onRequest', unrouted);
-    scope.setNotFoundHandler((request, reply) => sendError(request, reply, 404, 'not_found'));
-  });
+  // The gate of unknown routes is an onRequest hook of the not-found handler: in the
+  // handler it would run only after Fastify had read and parsed the body, and a bad body
+  // would be answered 400 before a missing key was 401. Fastify runs every lifecycle hook
+  // given here (its types name only two), after the app's own hooks.
+  app.setNotFoundHandler(
+    { onRequest: unrouted } as Parameters<typeof app.setNotFoundHandler>[0],
+    (request, reply) => sendError(request, reply, 404, 'not_found'),
+  );
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode ?? 500;
     // Every bad request is 400 invalid_request (the contract's x-cci-status), also those
@@ -185,6 +186,29 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
   return { app, managementToken };
 }
 
+/**
+ * The handler, after the operation's path parameters are checked against their patterns
+ * in the contract: an identifier of another shape names nothing (404), and is never
+ * echoed in an answer, whatever a client put in the path.
+ */
+function withPathPatterns(operation: Operation, handler: Handler): Handler {
+  const patterns = Object.entries(operation.pathParameters).flatMap(([name, param]) =>
+    param.pattern ? [[name, new RegExp(param.pattern)] as const] : [],
+  );
+  if (patterns.length === 0) return handler;
+  return (request, reply) => {
+    const params = request.params as Record<string, string>;
+    for (const [name, pattern] of patterns) {
+      if (!pattern.test(params[name] ?? '')) {
+        return sendError(request, reply, 404, 'not_found', {
+          message: `There is nothing with this ${name}; it has the form ${pattern.source}.`,
+        });
+      }
+    }
+    return handler(request, reply);
+  };
+}
+
 /** Fastify's refusals of a body, in the words of this API. */
 const FRAMEWORK_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'The body is larger than this server accepts (64 KB).',
@@ -210,7 +234,7 @@ function registerOperations(app: FastifyInstance, contract: Contract): void {
     // Each app gets its own copy: the gate reads the plans from it, and the route's config
     // shows it to hooks, without reaching the contract cached for the whole process.
     const operation = { ...shared, plans: [...shared.plans] };
-    const handler = handlers[operation.operationId]!;
+    const handler = withPathPatterns(operation, handlers[operation.operationId]!);
     const route = {
       method: operation.method as 'GET',
       url: operation.pathTemplate.replace(/\{([^}]+)\}/g, ':$1'),

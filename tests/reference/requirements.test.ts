@@ -277,6 +277,19 @@ describe('plans and precedence', () => {
     assert.equal(known.status, 404);
   });
 
+  it('ERR-02 an identifier of the wrong form names nothing, and is not echoed', async () => {
+    for (const path of [`/v1/cases/${starter.key}`, `/v1/judges/${starter.key}/analytics`]) {
+      const res = await ref.call(path, { auth: bearer(enterprise.key) });
+      assert.equal(res.status, 404, path.slice(0, 20));
+      assert.equal(code(res), 'not_found');
+      assert.ok(!res.body.includes(starter.key.slice(9)), 'the key in the path is not echoed');
+    }
+    assert.equal(
+      (await ref.call('/v1/cases/case_7h2kq9x0ab', { auth: bearer(enterprise.key) })).status,
+      200,
+    );
+  });
+
   it('ERR-01 a bad export request is invalid_request, checked against the contract', async () => {
     const post = (body: unknown) =>
       ref.call('/v1/exports', { method: 'POST', auth: bearer(enterprise.key), body });
