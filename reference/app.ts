@@ -18,6 +18,7 @@ import {
   authenticateManagement,
   callerAddress,
   gatedHandler,
+  unroutedGate,
   type Handler,
 } from './authenticate.js';
 import { CourtData } from './court-data.js';
@@ -122,7 +123,7 @@ export async function buildReference(options: ReferenceOptions = {}): Promise<{
   });
 
   // Unknown routes pass the same gate first, which answers 404 only to a caller it accepts.
-  const unrouted = apiKeyGate(contract.realm);
+  const unrouted = unroutedGate(contract.realm);
   const notFound = (request: FastifyRequest, reply: FastifyReply) =>
     unrouted(request, reply, () => sendError(request, reply, 404, 'not_found'));
 

@@ -134,6 +134,32 @@ function refused(request: FastifyRequest, reply: FastifyReply, answer: PreparedE
   return false;
 }
 
+/** True when `header` carries the management token, compared in constant time. */
+function isManagementToken(request: FastifyRequest, header: string): boolean {
+  const match = /^bearer +(.+)$/is.exec(header);
+  return match !== null && sameDigest(digestKey(match[1]!), request.server.cci.managementDigest);
+}
+
+/**
+ * The gate of paths that match no route. The management token is no API key, but who
+ * holds it may be told that a path does not exist (404) rather than that their token is
+ * malformed; everyone else meets the API-key gate.
+ */
+export function unroutedGate(realm: string) {
+  const gate = apiKeyGate(realm);
+  return (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const header = request.headers.authorization;
+    if (
+      header !== undefined &&
+      !repeatsAuthorization(request.raw.rawHeaders) &&
+      isManagementToken(request, header)
+    ) {
+      return done();
+    }
+    return gate(request, reply, done);
+  };
+}
+
 /** The gate of the key-management operations: the management token, compared in constant time. */
 export async function authenticateManagement(request: FastifyRequest, reply: FastifyReply) {
   const header = request.headers.authorization;
@@ -144,9 +170,7 @@ export async function authenticateManagement(request: FastifyRequest, reply: Fas
   }
   if (header === undefined || header.trim() === '')
     return sendError(request, reply, 401, 'missing_api_key');
-  const match = /^bearer +(.+)$/is.exec(header);
-  const expected = request.server.cci.managementDigest;
-  if (!match || !sameDigest(digestKey(match[1]!), expected)) {
+  if (!isManagementToken(request, header)) {
     return sendError(request, reply, 401, 'invalid_api_key', {
       credentialSent: true,
       message: 'This management token is not recognised.',

@@ -468,5 +468,11 @@ describe('management API', () => {
         assert.ok(String(res.headers['www-authenticate']).includes(challenge), what);
       }
     }
+    // A method the management API does not have: 404 to who holds its token, 401 to others.
+    const token = bearer(ref.server.managementToken);
+    const missing = await ref.call('/v1/keys', { method: 'PUT', auth: token });
+    assert.equal(missing.status, 404);
+    assert.equal(code(missing), 'not_found');
+    assert.equal((await ref.call('/v1/keys', { method: 'PUT' })).status, 401);
   });
 });
