@@ -31,17 +31,26 @@ test('keys and revocations in a --db file survive a restart', async () => {
   }
 });
 
-test('a revocation by another process is seen on the very next lookup', () => {
+/** Two stores over one SQLite file, as two server processes have; removed afterwards. */
+function twoStores(use: (mine: KeyStore, theirs: KeyStore) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'cci-ref-'));
   const file = join(dir, 'keys.db');
   const mine = new KeyStore(file);
   const theirs = new KeyStore(file);
   try {
-    const { key, stored } = mine.create(
-      { accountId: 'a', name: 'n', plan: 'starter', allowedIps: [] },
-      'cci_live_',
-      40,
-    );
+    use(mine, theirs);
+  } finally {
+    mine.close();
+    theirs.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const NEW_KEY = { accountId: 'a', name: 'n', plan: 'starter', allowedIps: [] };
+
+test('a revocation by another process is seen on the very next lookup', () =>
+  twoStores((mine, theirs) => {
+    const { key, stored } = mine.create(NEW_KEY, 'cci_live_', 40);
     assert.equal(mine.findBySecret(key)?.revokedAt, null, 'looked up, and now cached');
     assert.equal(theirs.revoke(stored.id), true);
     assert.notEqual(
@@ -49,42 +58,20 @@ test('a revocation by another process is seen on the very next lookup', () => {
       null,
       'the cache did not outlive the other commit',
     );
-  } finally {
-    mine.close();
-    theirs.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a key created by another process is found on the very next lookup', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cci-ref-'));
-  const file = join(dir, 'keys.db');
-  const mine = new KeyStore(file);
-  const theirs = new KeyStore(file);
-  try {
+test('a key created by another process is found on the very next lookup', () =>
+  twoStores((mine, theirs) => {
     // Looked up once first, so this store has read the table before the other one writes.
     assert.equal(mine.findBySecret(`cci_live_${'n'.repeat(40)}`), undefined);
-    const { key, stored } = theirs.create(
-      { accountId: 'a', name: 'n', plan: 'starter', allowedIps: [] },
-      'cci_live_',
-      40,
-    );
+    const { key, stored } = theirs.create(NEW_KEY, 'cci_live_', 40);
     assert.equal(mine.findBySecret(key)?.id, stored.id);
-  } finally {
-    mine.close();
-    theirs.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('only the whole secret finds a key, whatever it shares with it', () => {
   const store = new KeyStore();
   try {
-    const { key, stored } = store.create(
-      { accountId: 'a', name: 'n', plan: 'starter', allowedIps: [] },
-      'cci_live_',
-      40,
-    );
+    const { key, stored } = store.create(NEW_KEY, 'cci_live_', 40);
     assert.equal(store.findBySecret(key)?.id, stored.id);
     const at = 9 + 20;
     const sameEnding = `${key.slice(0, at)}${key[at] === 'A' ? 'B' : 'A'}${key.slice(at + 1)}`;
