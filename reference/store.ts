@@ -60,11 +60,6 @@ export class KeyStore {
    * secret. A lookup, for a known key or an unknown one, costs a hash and a map read.
    */
   private index = new Map<string, { hex: string; key: StoredKey }>();
-  /**
-   * The last four characters of every key, active or revoked. They are what listings and
-   * redacted logs show of a key, so they are no secret.
-   */
-  private endings = new Set<string>();
   private indexVersion = -1;
   private readonly shared: boolean;
 
@@ -93,9 +88,7 @@ export class KeyStore {
   }
 
   private reindex(): void {
-    const rows = this.all.all();
-    this.index = new Map(rows.map((row) => indexEntry(row.digest, toStored(row))));
-    this.endings = new Set(rows.map((row) => row.last4));
+    this.index = new Map(this.all.all().map((row) => indexEntry(row.digest, toStored(row))));
   }
 
   /**
@@ -131,19 +124,16 @@ export class KeyStore {
     this.insert.run(row);
     const stored = toStored(row);
     this.index.set(...indexEntry(row.digest, stored));
-    this.endings.add(row.last4);
     return { key, stored };
   }
 
   /** The key whose secret is `key`, active or revoked; undefined when none is. */
   findBySecret(key: string): StoredKey | undefined {
     this.freshen();
-    // A key that ends unlike every stored key is none of them, and is refused without
-    // hashing: refusing a flood of made-up keys is then cheaper than accepting a real one.
-    // How fast that answer comes says only whether some key shares those last four
-    // characters, which listings show anyway; the rest of the secret is compared as a
-    // digest, by a map lookup whose timing says nothing of it, and in constant time.
-    if (!this.endings.has(key.slice(-4))) return undefined;
+    // Every key presented is hashed, known or not: no shortcut on any part of it (its last
+    // four characters, say) whose timing would tell a stranger which keys exist. Lookups
+    // are by digest, so their timing says nothing about the secret; the final comparison
+    // is constant-time all the same.
     const hex = digestKeyHex(key);
     const entry = this.index.get(hex);
     return entry && sameHexDigest(entry.hex, hex) ? entry.key : undefined;
