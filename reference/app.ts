@@ -277,34 +277,37 @@ function answerClientError(this: FastifyInstance, error: NodeJS.ErrnoException, 
 }
 
 /**
- * A request URL fit for a log line. Keys are redacted after one round of percent-decoding,
- * so that `cci%5Flive%5F…` is caught too, and query values longer than any harmless one
- * are replaced by their length: a key hidden in them some other way is not written out.
+ * A request URL fit for a log line. It is percent-decoded as far as it goes (escapes of
+ * escapes too, and around a bad one), keys are redacted, any run of 24 or more letters
+ * and digits (a key without its prefix, say) is replaced by its length, and so are query
+ * values longer than any harmless one.
  */
 export function loggableUrl(url: string): string {
   const at = url.indexOf('?');
-  const path = redactSecrets(decoded(at < 0 ? url : url.slice(0, at), false));
+  const path = scrubbed(at < 0 ? url : url.slice(0, at), false);
   if (at < 0) return path;
   const pairs = url
     .slice(at + 1)
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=');
-      const name = redactSecrets(decoded(eq < 0 ? pair : pair.slice(0, eq), true)).slice(0, 64);
+      const name = scrubbed(eq < 0 ? pair : pair.slice(0, eq), true).slice(0, 64);
       if (eq < 0) return name;
-      const value = decoded(pair.slice(eq + 1), true);
-      return `${name}=${value.length > 16 ? `[${value.length} characters]` : redactSecrets(value)}`;
+      const value = scrubbed(pair.slice(eq + 1), true);
+      return `${name}=${value.length > 16 ? `[${value.length} characters]` : value}`;
     });
   return `${path}?${pairs.join('&')}`;
 }
 
-/** One round of percent-decoding (and `+` as a space in a query); the text as it is when it is not valid. */
-function decoded(text: string, query: boolean): string {
-  try {
-    return decodeURIComponent(query ? text.replace(/\+/g, ' ') : text);
-  } catch {
-    return text;
+function scrubbed(text: string, query: boolean): string {
+  let plain = query ? text.replace(/\+/g, ' ') : text;
+  // Each valid escape alone, so that one bad escape does not keep the rest encoded.
+  for (let round = 0; round < 3 && /%[0-9a-f]{2}/i.test(plain); round++) {
+    plain = plain.replace(/%([0-9a-f]{2})/gi, (_, hex: string) =>
+      String.fromCharCode(parseInt(hex, 16)),
+    );
   }
+  return redactSecrets(plain).replace(/[A-Za-z0-9]{24,}/g, (run) => `[${run.length} characters]`);
 }
 
 /** Request ids unique across restarts: a random prefix per process and a counter. */

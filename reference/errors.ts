@@ -107,16 +107,22 @@ export function sendError(
   const challenge = challengeOf(realm, status, code, options);
   if (challenge !== undefined) reply.header('www-authenticate', challenge);
   const message = options.message === undefined ? (MESSAGES[code] ?? code) : options.message;
+  // Pointers name fields a client chose, which may be a key or anything else it sent.
   const details = options.details.map((d) => ({
-    pointer: d.pointer,
-    problem: redactSecrets(d.problem),
+    pointer: clipped(redactSecrets(d.pointer)),
+    problem: clipped(redactSecrets(d.problem)),
   }));
   const error = {
     code,
-    message: redactSecrets(message),
+    message: clipped(redactSecrets(message), 1000),
     requestId: request.id,
     docs: `${DOCS}-${code}`,
     details,
   };
   return reply.code(status).header('content-type', JSON_TYPE).send({ error });
+}
+
+/** Client input quoted in an answer, cut to `max` characters. */
+function clipped(text: string, max = 120): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
