@@ -76,11 +76,12 @@ export function passThroughProblem(
 }
 
 /**
- * The text Playwright matches --grep against: the spec file, the title, then the tags.
- * Specs are one file per scenario family (specs/<family>.spec.ts).
+ * The text Playwright matches --grep against: an empty title (its root's), the spec file,
+ * the test's title, then its tags, joined by spaces. Specs are one file per scenario
+ * family (specs/<family>.spec.ts). A test holds this to Playwright's own --list.
  */
 export function grepTitle(scenario: Scenario): string {
-  return [`${scenario.family}.spec.ts`, scenario.title, ...scenario.tags].join(' ');
+  return ['', `${scenario.family}.spec.ts`, scenario.title, ...scenario.tags].join(' ');
 }
 
 /** The scenarios a --grep / --grep-invert pair selects. */
