@@ -1,4 +1,6 @@
 import { Pool } from 'undici';
+import type { KeyFormat } from '../contract/model.js';
+import { fillPlaceholders, outgoing } from '../scenarios/fill.js';
 import type { CreateStep, RequestSpec, Scenario, Source, Step } from '../scenarios/model.js';
 
 /** Where the plain loop sends, and what it fills placeholders with. */
@@ -10,6 +12,7 @@ export interface PlainTarget {
   sources: Partial<Record<Source, string | null>>;
   keys: Record<string, string>;
   addresses: Record<string, string>;
+  format: KeyFormat;
 }
 
 export interface LoopResult {
@@ -146,15 +149,11 @@ class Replay {
     for (const [name, value] of Object.entries(spec.query ?? {})) {
       url.searchParams.set(name, this.fill(value));
     }
-    const headers = Object.fromEntries(
-      Object.entries(spec.headers).map(([name, value]) => [name, this.fill(value)]),
-    );
-    const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const { lines, body } = outgoing(spec, (text) => this.fill(text));
     const pool = spec.connection
       ? this.connection(spec.connection, spec.from)
       : this.pools.get(spec.from);
-    return exchange(pool, spec.method, `${url.pathname}${url.search}`, headers, body);
+    return exchange(pool, spec.method, `${url.pathname}${url.search}`, lines, body);
   }
 
   private async manage(method: string, path: string, body?: string): Promise<Answer> {
@@ -177,15 +176,11 @@ class Replay {
   }
 
   private fill(text: string): string {
-    return text.replace(/\{\{(key|seq|address):([^}]+)\}\}/g, (_, kind: string, name: string) => {
-      const value =
-        kind === 'key'
-          ? this.target.keys[name]
-          : kind === 'seq'
-            ? this.created.get(name)?.key
-            : this.target.addresses[name];
-      if (value === undefined) throw new Error(`nothing to fill {{${kind}:${name}}} with`);
-      return value;
+    return fillPlaceholders(text, {
+      keys: this.target.keys,
+      addresses: this.target.addresses,
+      created: (name) => this.created.get(name)?.key,
+      format: this.target.format,
     });
   }
 
@@ -203,7 +198,7 @@ async function exchange(
   pool: Pool,
   method: string,
   path: string,
-  headers: Record<string, string>,
+  headers: Record<string, string | string[]>,
   body?: string,
 ): Promise<Answer> {
   try {

@@ -143,6 +143,7 @@ async function prepare(server: { url: string; ipv6Url?: string; managementToken:
     sources: plan.sources,
     keys,
     addresses: { elsewhere: plan.allowlists['ip.elsewhere']?.[0] ?? '192.0.2.10' },
+    format: contract.keyFormat,
   };
   return { target, scenarios, skipped: all.length - scenarios.length };
 }

@@ -12,7 +12,7 @@ import type {
   Source,
   Step,
 } from '../scenarios/model.js';
-import { nearMiss, type NearMiss } from '../scenarios/tokens.js';
+import { fillPlaceholders, outgoing } from '../scenarios/fill.js';
 import { redactSecrets } from '../secrets/redact.js';
 import { ManagementApi } from '../target/management-api.js';
 import { runAccount } from '../target/provision.js';
@@ -145,25 +145,14 @@ class Sequence {
     return runAccount(this.runner.context.state.runId, `${digest}-${name}`);
   }
 
-  /** Fills `{{key:…}}`, `{{seq:…}}`, `{{address:…}}` and near-miss placeholders. */
+  /** Fills the placeholders of a scenario's text (see scenarios/model.ts). */
   private fill(text: string): string {
     const { state, contract } = this.runner.context;
-    const pattern = /\{\{(key|seq|address|near-middle|near-length):([^}]+)\}\}/g;
-    return text.replace(pattern, (_, kind: string, name: string) => {
-      const near = (change: NearMiss) => {
-        const key = state.keys[name];
-        return key === undefined ? undefined : nearMiss(key, contract.keyFormat, change);
-      };
-      const value =
-        kind === 'key'
-          ? state.keys[name]
-          : kind === 'seq'
-            ? this.created.get(name)?.key
-            : kind === 'address'
-              ? state.addresses[name]
-              : near(kind === 'near-middle' ? 'middle' : 'length');
-      if (value === undefined) throw new Error(`nothing to fill {{${kind}:${name}}} with`);
-      return value;
+    return fillPlaceholders(text, {
+      keys: state.keys,
+      addresses: state.addresses,
+      created: (name) => this.created.get(name)?.key,
+      format: contract.keyFormat,
     });
   }
 
@@ -174,20 +163,7 @@ class Sequence {
     const url = new URL(spec.path, `${base}/`);
     for (const [name, value] of Object.entries(spec.query ?? {}))
       url.searchParams.set(name, this.fill(value));
-    const headers: Record<string, string> = Object.fromEntries(
-      Object.entries(spec.headers).map(([n, v]) => [n, this.fill(v)]),
-    );
-    let body: string | undefined;
-    if (spec.body !== undefined || spec.rawBody !== undefined) {
-      body = spec.rawBody ?? JSON.stringify(spec.body);
-      headers['content-type'] = 'application/json';
-    }
-    const lines: Record<string, string | string[]> = { ...headers };
-    for (const [name, value] of spec.extraHeaders ?? []) {
-      const key = name.toLowerCase();
-      const had = lines[key];
-      lines[key] = had === undefined ? this.fill(value) : [had, this.fill(value)].flat();
-    }
+    const { headers, lines, body } = outgoing(spec, (text) => this.fill(text));
     const localAddress = this.sourceAddress(spec.from);
     const agent = spec.connection ? this.connectionFor(spec.connection, spec.from, url) : undefined;
 

@@ -1,0 +1,60 @@
+import type { KeyFormat } from '../contract/model.js';
+import type { RequestSpec } from './model.js';
+import { nearMiss } from './tokens.js';
+
+/** What placeholders are filled from: the run's keys and addresses, a sequence's keys. */
+export interface FillSources {
+  keys: Record<string, string>;
+  addresses: Record<string, string>;
+  /** The key a sequence created under `name`, if it did. */
+  created: (name: string) => string | undefined;
+  format: KeyFormat;
+}
+
+const PLACEHOLDER = /\{\{(key|seq|address|near-middle|near-length):([^}]+)\}\}/g;
+
+/** Fills every placeholder of `text` (see model.ts); throws naming one that has no value. */
+export function fillPlaceholders(text: string, from: FillSources): string {
+  return text.replace(PLACEHOLDER, (_, kind: string, name: string) => {
+    const key = from.keys[name];
+    const value =
+      kind === 'key'
+        ? key
+        : kind === 'seq'
+          ? from.created(name)
+          : kind === 'address'
+            ? from.addresses[name]
+            : key === undefined
+              ? undefined
+              : nearMiss(key, from.format, kind === 'near-middle' ? 'middle' : 'length');
+    if (value === undefined) throw new Error(`nothing to fill {{${kind}:${name}}} with`);
+    return value;
+  });
+}
+
+/** A request's header lines and body as they go out, placeholders filled. */
+export interface OutgoingRequest {
+  /** One value per name: what a report shows and what is checked for echoed keys. */
+  headers: Record<string, string>;
+  /** As sent: a name with several lines has a list of values. */
+  lines: Record<string, string | string[]>;
+  body?: string;
+}
+
+export function outgoing(spec: RequestSpec, fill: (text: string) => string): OutgoingRequest {
+  const headers: Record<string, string> = Object.fromEntries(
+    Object.entries(spec.headers).map(([name, value]) => [name, fill(value)]),
+  );
+  let body: string | undefined;
+  if (spec.body !== undefined || spec.rawBody !== undefined) {
+    body = spec.rawBody ?? JSON.stringify(spec.body);
+    headers['content-type'] = 'application/json';
+  }
+  const lines: Record<string, string | string[]> = { ...headers };
+  for (const [name, value] of spec.extraHeaders ?? []) {
+    const key = name.toLowerCase();
+    const had = lines[key];
+    lines[key] = had === undefined ? fill(value) : [had, fill(value)].flat();
+  }
+  return { headers, lines, ...(body !== undefined ? { body } : {}) };
+}
