@@ -252,6 +252,11 @@ async function preflight(values: Values, env: NodeJS.ProcessEnv): Promise<void> 
   if (existsSync(options.reportDir) && !statSync(options.reportDir).isDirectory())
     throw new UsageError(`--output ${options.reportDir} is a file, not a folder`);
   const { baseUrl, trustedProxy } = options;
+  if (options.allowMutations && !options.managementToken) {
+    throw new UsageError(
+      '--allow-mutations needs a management token (--management-token): without one no key can be made',
+    );
+  }
   if (!baseUrl) return;
   if (trustedProxy) {
     const why = await canSendFrom(trustedProxy);
@@ -375,7 +380,16 @@ function exitCodeOf(report: ConformanceReport): number {
 }
 
 /** Folds the reports of shards into one report and certificate, and one HTML and JUnit report. */
+/** What `merge` takes; anything else would be silently ignored. */
+const MERGE_OPTIONS = new Set(['output', 'contract', 'strict']);
+
 async function merge(values: Values, dirs: string[]): Promise<number> {
+  for (const [name, value] of Object.entries(values)) {
+    if (!MERGE_OPTIONS.has(name))
+      throw new UsageError(`merge takes --output, --contract and --strict, not --${name}`);
+    if (typeof value === 'string' && value.trim() === '')
+      throw new UsageError(`--${name} is empty (is the variable it came from set?)`);
+  }
   const output = resolve(values.output ?? 'reports');
   const contract = loadContract(values.contract ? resolve(values.contract) : undefined);
   let report;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { argumentProblem } from '../src/cli/args.js';
 import { CHECKS, type CheckName, type LoadTarget } from '../src/load/check.js';
 import { formatJson, formatResult } from '../src/load/report.js';
 import { runChecks } from '../src/load/run.js';
@@ -57,6 +58,16 @@ function number(values: Values, name: Numeric, min: number, max: number): number
 }
 
 function settings(values: Values) {
+  // An empty value is nearly always an unset variable; the same rule as the conformance CLI.
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value === 'string' && value.trim() === '')
+      throw new UnusableError(`--${name} is empty (is the variable it came from set?)`);
+  }
+  for (const name of ['CCI_BASE_URL', 'CCI_MANAGEMENT_TOKEN']) {
+    const value = process.env[name];
+    if (value !== undefined && value.trim() === '')
+      throw new UnusableError(`${name} is set but empty (did the setting it comes from arrive?)`);
+  }
   const checks = values.checks
     .split(',')
     .map((c) => c.trim())
@@ -71,6 +82,11 @@ function settings(values: Values) {
   const workers = number(values, 'workers', 1, 16);
   if (baseUrl && workers > 1) {
     throw new UnusableError('--workers applies to the embedded reference, not to --base-url');
+  }
+  if (!baseUrl && values['management-token'] !== undefined) {
+    throw new UnusableError(
+      '--management-token applies to a --base-url target; the embedded reference makes its own',
+    );
   }
   return {
     checks: checks as CheckName[],
@@ -88,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     values = parse(argv);
   } catch (error) {
-    throw new UnusableError(`${(error as Error).message.split('\n')[0]} (see --help)`);
+    throw new UnusableError(`${argumentProblem(error)} (see --help)`);
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);

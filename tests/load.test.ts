@@ -117,6 +117,15 @@ describe('the load CLI refuses what it cannot run', () => {
     assert.match(stderr, /--checks takes rotation, revocation, flood/);
   });
 
+  test('an empty value, or a token without a target, exits 2 naming it', async () => {
+    const empty = await runCli(['--base-url', '']);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /--base-url is empty/);
+    const token = await runCli(['--management-token', 'x'.repeat(20)]);
+    assert.equal(token.code, 2);
+    assert.match(token.stderr, /--management-token applies to a --base-url target/);
+  });
+
   test('a target off loopback exits 2 without sending anything', async () => {
     const { code, stderr } = await runCli([
       '--base-url',

@@ -33,6 +33,12 @@ export const ENV = {
 
 /** Reads the run options; throws with the variable's name when one is wrong. */
 export function readRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions {
+  // A variable set to nothing is nearly always a secret or setting that did not arrive
+  // (an unset CI secret): running without it would check something else than was meant.
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('CCI_') && value !== undefined && value.trim() === '')
+      throw new Error(`${name} is set but empty (did the secret or setting it comes from arrive?)`);
+  }
   const text = (name: string) =>
     env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : undefined;
   const seed = parseSeed(text(ENV.seed) ?? '1', ENV.seed);

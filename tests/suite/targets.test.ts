@@ -95,6 +95,28 @@ describe('configuration errors', () => {
         /--retries needs a value; for one that starts with "-", write --retries=VALUE/,
       ],
       [['--output', '/dev/null'], {}, /--output \/dev\/null is a file, not a folder/],
+      // An unset CI secret arrives as an empty variable: that is no run of what was meant.
+      [
+        ['--base-url', ref.server.url],
+        { CCI_MANAGEMENT_TOKEN: '' },
+        /CCI_MANAGEMENT_TOKEN is set but empty/,
+      ],
+      [
+        ['--base-url', ref.server.url],
+        { CCI_KEY_REVOKED: ' ' },
+        /CCI_KEY_REVOKED is set but empty/,
+      ],
+      [
+        ['--base-url', ref.server.url, '--allow-mutations'],
+        {},
+        /--allow-mutations needs a management token/,
+      ],
+      [
+        ['merge', '--grep', '@ip', '/tmp'],
+        {},
+        /merge takes --output, --contract and --strict, not --grep/,
+      ],
+      [['merge', '--output', '', '/tmp'], {}, /--output is empty/],
     ];
     const runs = await Promise.all(cases.map(([args, env]) => runCli(args, env)));
     runs.forEach((run, i) => {
