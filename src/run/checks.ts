@@ -171,9 +171,30 @@ function leaks(text: string, secrets: string[]): Array<{ secret: string; whole: 
 }
 
 function holdsRun(text: string, secret: string): boolean {
-  const body = secret.replace(/^cci_[A-Za-z]+_/, '');
+  const prefix = /^cci_[A-Za-z]+_/.exec(secret)?.[0] ?? '';
+  const body = secret.slice(prefix.length);
+  // In any case: a key folded to lower or upper case is still the key to a server that
+  // compares keys ignoring case, and 8 characters of one are no accident either way.
+  const folded = text.toLowerCase();
   for (let i = 0; i + FRAGMENT <= body.length; i++) {
-    if (text.includes(body.slice(i, i + FRAGMENT))) return true;
+    if (folded.includes(body.slice(i, i + FRAGMENT).toLowerCase())) return true;
+  }
+  // The prefix and the first characters: more than the last four a listing may show.
+  if (prefix && text.includes(`${prefix}${body.slice(0, 4)}`)) return true;
+  return inBase64(text, secret);
+}
+
+/**
+ * True when `text` holds `secret` base64-encoded (plain or URL-safe), alone or inside a
+ * longer encoded value such as `Bearer <key>`: each of the three alignments is looked for,
+ * without the characters that the neighbours of the secret would change.
+ */
+function inBase64(text: string, secret: string): boolean {
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.from(`${'\0'.repeat(offset)}${secret}`).toString('base64');
+    const core = encoded.slice(4, encoded.length - 4);
+    const urlSafe = core.replace(/\+/g, '-').replace(/\//g, '_');
+    if (text.includes(core) || text.includes(urlSafe)) return true;
   }
   return false;
 }

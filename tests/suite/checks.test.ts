@@ -154,6 +154,48 @@ describe('response checks', () => {
     const header = response(401, err('revoked_api_key'), [...ok, ['X-Key', KEY]]);
     assert.deepEqual(failed(revoked, header), ['ERR-02']);
   });
+
+  it('finds a key however it is dressed: case, base64, or its first characters', () => {
+    const real = 'cci_live_Q7fLk2PzR9mXw4TbN8vCj1YsHd6GaE3uK0pZ5oVi';
+    const ok = challenge('Bearer realm="cci", error="invalid_token"');
+    const base64 = (text: string) => Buffer.from(text).toString('base64');
+    const dressed: Array<[string, Array<[string, string]>]> = [
+      ['lower case', [['X-Echo', real.toLowerCase()]]],
+      ['base64', [['Set-Cookie', `s=${base64(real)}`]]],
+      ['base64 of the header', [['X-Auth', base64(`Bearer ${real}`)]]],
+      ['base64url', [['X-Auth', base64(`x${real}`).replace(/\+/g, '-').replace(/\//g, '_')]]],
+      ['prefix and first four', [['X-Hint', `${real.slice(0, 13)}…${real.slice(-4)}`]]],
+    ];
+    for (const [what, headers] of dressed) {
+      const res = response(401, err('revoked_api_key'), [...ok, ...headers]);
+      const checks = checkResponse(revoked, res, {
+        requirement: 'LIFE-01',
+        realm: 'cci',
+        validator,
+        secrets: [real],
+      });
+      assert.ok(
+        checks.some((c) => c.requirement === 'ERR-02' && !c.ok),
+        what,
+      );
+    }
+    // The last four alone, as listings and redacted evidence show them, is no leak.
+    const redacted = response(401, err('revoked_api_key'), [
+      ...ok,
+      ['X-Key', `cci_live_…${real.slice(-4)}`],
+    ]);
+    assert.deepEqual(
+      checkResponse(revoked, redacted, {
+        requirement: 'LIFE-01',
+        realm: 'cci',
+        validator,
+        secrets: [real],
+      })
+        .filter((c) => !c.ok)
+        .map((c) => c.requirement),
+      [],
+    );
+  });
 });
 
 describe('management checks', () => {
