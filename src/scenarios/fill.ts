@@ -1,6 +1,6 @@
 import type { KeyFormat } from '../contract/model.js';
 import type { RequestSpec } from './model.js';
-import { nearMiss } from './tokens.js';
+import { nearMiss, type NearMiss } from './tokens.js';
 
 /** What placeholders are filled from: the run's keys and addresses, a sequence's keys. */
 export interface FillSources {
@@ -11,7 +11,7 @@ export interface FillSources {
   format: KeyFormat;
 }
 
-const PLACEHOLDER = /\{\{(key|seq|address|near-middle|near-length):([^}]+)\}\}/g;
+const PLACEHOLDER = /\{\{(key|seq|address|near-middle|near-length|near-case):([^}]+)\}\}/g;
 
 /** Fills every placeholder of `text` (see model.ts); throws naming one that has no value. */
 export function fillPlaceholders(text: string, from: FillSources): string {
@@ -26,7 +26,7 @@ export function fillPlaceholders(text: string, from: FillSources): string {
             ? from.addresses[name]
             : key === undefined
               ? undefined
-              : nearMiss(key, from.format, kind === 'near-middle' ? 'middle' : 'length');
+              : nearMiss(key, from.format, kind.slice('near-'.length) as NearMiss);
     if (value === undefined) throw new Error(`nothing to fill {{${kind}:${name}}} with`);
     return value;
   });

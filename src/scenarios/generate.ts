@@ -89,7 +89,7 @@ class Generator {
     const sources = new Set<Source>();
     for (const step of s.steps) {
       const text = JSON.stringify(step);
-      for (const [, role] of text.matchAll(/\{\{(?:key|near-middle|near-length):([^}]+)\}\}/g))
+      for (const [, role] of text.matchAll(/\{\{(?:key|near-[a-z]+):([^}]+)\}\}/g))
         roles.add(role!);
       if (step.action === 'request' && step.request.from !== 'default')
         sources.add(step.request.from);
@@ -219,6 +219,13 @@ class Generator {
       this.request(op, `Bearer {{near-length:${top}}}`),
       this.refused('invalid_api_key', true),
     );
+    c(
+      'near-key-case',
+      'a valid key with one letter in the other case is unknown',
+      'CRED-04',
+      this.request(op, `Bearer {{near-case:${top}}}`),
+      this.refused('invalid_api_key', true),
+    );
     // Both ends of the documented length are well-formed, whatever length the server issues.
     const { bodyMinLength, bodyMaxLength } = this.contract.keyFormat;
     for (const [end, length] of [
@@ -253,6 +260,21 @@ class Generator {
       'CRED-06',
       this.request(op, `BEARER ${key}`),
       this.ok(op),
+    );
+    c(
+      'mixed-case-scheme',
+      'mixed-case "BeArEr" is accepted',
+      'CRED-06',
+      this.request(op, `BeArEr ${key}`),
+      this.ok(op),
+    );
+    // The help page names one way to send a key; other APIs' headers are not it.
+    c(
+      'x-api-key-header',
+      'key in an X-API-Key header alone is not a credential',
+      'CRED-02',
+      this.request(op, undefined, { headers: { 'x-api-key': key } }),
+      this.refused('missing_api_key', false),
     );
     c(
       'query-api-key',
@@ -372,6 +394,14 @@ class Generator {
       false,
     );
     ip(
+      'ipv4-allowlist-from-ipv6',
+      'IPv4-only allowlist refuses an IPv6 client',
+      'IP-01',
+      'ip.allowed',
+      'ipv6',
+      false,
+    );
+    ip(
       'cidr-inside',
       'CIDR allowlist admits an address inside',
       'IP-03',
@@ -433,6 +463,21 @@ class Generator {
       'trusted-proxy',
       true,
       withHeader('trusted-proxy'),
+    );
+    ip(
+      'forwarded-rightmost-client',
+      'X-Forwarded-For is read from the right, not the left',
+      'IP-04',
+      'ip.elsewhere',
+      'trusted-proxy',
+      false,
+      {
+        from: 'trusted-proxy',
+        headers: {
+          authorization: 'Bearer {{key:ip.elsewhere}}',
+          'x-forwarded-for': '{{address:elsewhere}}, 203.0.113.77',
+        },
+      },
     );
     ip(
       'forwarded-unreadable-hop',
@@ -523,6 +568,38 @@ class Generator {
       { ...route, method: 'POST', rawBody: unparsable },
       this.refused('missing_api_key', false),
     );
+    any(
+      'unknown-route-bad-body-unknown-key',
+      'unparsable body with an unknown key gets 401, not 400',
+      {
+        ...route,
+        method: 'POST',
+        rawBody: unparsable,
+        headers: {
+          authorization: `Bearer ${this.contract.keyFormat.livePrefix}${fakeBody(this.faker, 40)}`,
+        },
+      },
+      this.refused('invalid_api_key', true),
+    );
+    any(
+      'unknown-route-revoked-key',
+      'unknown path with a revoked key gets 401, not 404',
+      { ...route, headers: { authorization: 'Bearer {{key:revoked}}' } },
+      this.refused('revoked_api_key', true),
+    );
+    this.single(
+      'precedence',
+      null,
+      'unknown-route-two-authorization-headers',
+      'unknown path with two Authorization headers gets 400',
+      'CRED-09',
+      {
+        ...route,
+        headers: { authorization: 'Bearer {{key:valid.enterprise}}' },
+        extraHeaders: [['Authorization', 'Bearer {{key:valid.starter}}']],
+      },
+      { status: 400, code: 'invalid_request' },
+    );
     for (const op of ops.filter((o) => o.bodyExample !== undefined)) {
       const { body: _, ...request } = this.request(op);
       this.single(
@@ -594,6 +671,29 @@ class Generator {
       'LIFE-02',
       ['@revocation'],
       [create('key'), call('key'), revoke('key'), refusedCall('key')],
+    );
+    // Every route of the top plan, each asked before the revocation and after: a cache of
+    // answers on some routes would keep a revoked key working there.
+    // The same URL before and after, as a cache would key its answers.
+    const gets = ops
+      .filter((o) => o.plans.includes(top) && o.method === 'GET')
+      .map((o) => ({ o, request: this.request(o, 'Bearer {{seq:key}}') }));
+    const before: Step[] = gets.map(({ o, request }) => ({
+      action: 'request',
+      request,
+      expect: this.ok(o),
+    }));
+    const after: Step[] = gets.map(({ request }) => ({
+      action: 'request',
+      request,
+      expect: this.refused('revoked_api_key', true),
+    }));
+    seq(
+      'revocation-every-route',
+      'revoked key is refused at once on every route it used',
+      'LIFE-02',
+      ['@revocation'],
+      [create('key'), ...before, revoke('key'), ...after],
     );
     seq(
       'revocation-keep-alive',
@@ -690,11 +790,37 @@ class Generator {
       ],
     ];
     for (const op of ops) {
-      const extra = op.method.toUpperCase() === 'POST' ? { body: { name: '', plan: top } } : {};
+      const post = op.method.toUpperCase() === 'POST';
+      const extra = post ? { body: { name: '', plan: top } } : {};
       for (const [slug, title, auth, expect] of cases) {
         const request = this.request(op, auth, extra);
         this.single('management', op, slug, title, 'MGMT-04', request, expect);
       }
+      if (post) {
+        // The credential is checked before the body is read, so a broken body changes nothing.
+        const { body: _, ...request } = this.request(op);
+        this.single(
+          'management',
+          op,
+          'no-credential-bad-body',
+          'refused without the credential, before its broken body is read',
+          'MGMT-04',
+          { ...request, rawBody: '{"name": ' },
+          this.refused('missing_api_key', false),
+        );
+      }
+      this.single(
+        'management',
+        op,
+        'two-authorization-headers',
+        'two Authorization headers are a bad request',
+        'CRED-09',
+        this.request(op, `Bearer {{key:valid.${top}}}`, {
+          ...extra,
+          extraHeaders: [['Authorization', `Bearer {{key:valid.${top}}}`]],
+        }),
+        { status: 400, code: 'invalid_request' },
+      );
     }
   }
 
@@ -773,6 +899,13 @@ class Generator {
       'key with an invalid address is refused',
       { name: named('address'), plan, allowedIps: ['203.0.113.300'] },
       'allowedIps',
+    );
+    // A misspelt field (allowedIPs) dropped in silence would make a key with no allowlist.
+    bad(
+      'unknown-field',
+      'key with a field the request does not have is refused',
+      { name: named('field'), plan, allowedIPs: ['198.51.100.7'] },
+      'allowedIPs',
     );
     const broken = '{"name": "cci-conformance", "plan":';
     // Broken JSON has no field to name, and how the message words it is free.

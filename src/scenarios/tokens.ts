@@ -86,6 +86,11 @@ export function malformedCredentials(faker: Faker, format: KeyFormat): Malformed
       header: `Bearer ${live}${body(half)}\t${body(half + 8)}`,
     },
     {
+      slug: 'quoted-key',
+      title: 'a key in quotes is refused',
+      header: 'Bearer "{{key:valid.enterprise}}"',
+    },
+    {
       slug: 'two-keys',
       title: 'two keys in one header are refused',
       header: `Bearer {{key:valid.enterprise}}, Bearer {{key:valid.starter}}`,
@@ -94,7 +99,7 @@ export function malformedCredentials(faker: Faker, format: KeyFormat): Malformed
 }
 
 /** How a near miss differs from the key it is made from. */
-export type NearMiss = 'middle' | 'length';
+export type NearMiss = 'middle' | 'length' | 'case';
 
 /**
  * A well-formed key that is not `key` but shares nearly all of it, for servers that
@@ -103,13 +108,27 @@ export type NearMiss = 'middle' | 'length';
  *   four stay, so a lookup by what listings show (prefix and last four) matches it;
  * - `length`: one character shorter, or longer when the body is already at the shortest
  *   the format allows; the first characters stay, so a comparison of a fixed-width
- *   prefix of the key (a truncating column or hash) matches it.
+ *   prefix of the key (a truncating column or hash) matches it;
+ * - `case`: the first letter of the body in the other case, which a lookup that ignores
+ *   case matches.
  */
 export function nearMiss(key: string, format: KeyFormat, change: NearMiss): string {
   const prefix = key.startsWith(format.testPrefix) ? format.testPrefix : format.livePrefix;
   const bodyLength = key.length - prefix.length;
   if (change === 'length') {
     return bodyLength > format.bodyMinLength ? key.slice(0, -1) : `${key}${key.at(-1)}`;
+  }
+  if (change === 'case') {
+    // The first letter of the body in the other case: the same key to a lookup that
+    // ignores case (a case-insensitive collation, say). A body of digits only is no key
+    // the CSPRNG gives; its first character is then changed as in the middle.
+    const at = key.slice(prefix.length).search(/[A-Za-z]/);
+    if (at >= 0) {
+      const i = prefix.length + at;
+      const ch = key[i]!;
+      const other = ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase();
+      return `${key.slice(0, i)}${other}${key.slice(i + 1)}`;
+    }
   }
   const at = prefix.length + Math.floor(bodyLength / 2);
   const next = BASE62[(BASE62.indexOf(key[at]!) + 1) % BASE62.length]!;

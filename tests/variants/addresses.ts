@@ -80,4 +80,31 @@ export const addressVariants: Variant[] = [
         request.raw.headers['x-forwarded-for'] = hops.filter((hop) => isIP(hop) !== 0).join(', ');
       }),
   },
+  {
+    id: 'ipv6-clients-unrestricted',
+    breaks: 'IP-01',
+    description: 'an allowlist of IPv4 entries only restricts IPv4 clients; IPv6 ones pass',
+    applied: 'store-wrapper',
+    app: (app) =>
+      wrapLookup(app, (next, secret) => {
+        const key = next(secret);
+        const v4only =
+          key && key.allowedIps.length > 0 && key.allowedIps.every((e) => !e.includes(':'));
+        return v4only ? { ...key, allowedIps: [...key.allowedIps, '::/0'] } : key;
+      }),
+  },
+  {
+    id: 'forwarded-leftmost',
+    breaks: 'IP-04',
+    description: 'from a trusted proxy the leftmost X-Forwarded-For address is the client',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onRequest', async (request) => {
+        const header = request.headers['x-forwarded-for'];
+        if (typeof header !== 'string') return;
+        const hops = header.split(',').map((hop) => hop.trim());
+        if (hops.length > 1 && hops.every((hop) => isIP(hop) !== 0))
+          request.raw.headers['x-forwarded-for'] = hops[0];
+      }),
+  },
 ];

@@ -10,6 +10,7 @@ import {
   wrapLookup,
 } from './hooks.js';
 import type { Variant } from './model.js';
+import { keepFirstAuthorization, matchesTemplate, setAuthorization } from './hooks.js';
 
 /** Broken variants of what the credential itself must be: CRED-01 to CRED-05. */
 export const credentialVariants: Variant[] = [
@@ -129,6 +130,77 @@ export const credentialVariants: Variant[] = [
             name.toLowerCase() !== 'authorization' ||
             headers.findIndex(([other]) => other.toLowerCase() === 'authorization') === i,
         ),
+    },
+  },
+  {
+    id: 'x-api-key-accepted',
+    breaks: 'CRED-02',
+    description: 'a key in an X-API-Key header is taken when there is no Authorization header',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onRequest', async (request) => {
+        const alternative = request.headers['x-api-key'];
+        if (typeof alternative !== 'string' || request.headers.authorization !== undefined) return;
+        setAuthorization(request.raw, `Bearer ${alternative}`);
+      }),
+  },
+  {
+    id: 'key-case-insensitive',
+    breaks: 'CRED-04',
+    description: 'keys are looked up ignoring case, as a case-insensitive collation does',
+    applied: 'store-wrapper',
+    app: (app) => {
+      const { store } = app.cci;
+      const byFolded = new Map<string, string>();
+      const create = store.create.bind(store);
+      store.create = (...args) => {
+        const made = create(...args);
+        byFolded.set(made.key.toLowerCase(), made.stored.id);
+        return made;
+      };
+      wrapLookup(app, (next, secret) => {
+        const id = byFolded.get(secret.toLowerCase());
+        return next(secret) ?? (id === undefined ? undefined : store.get(id));
+      });
+    },
+  },
+  {
+    id: 'scheme-three-spellings',
+    breaks: 'CRED-06',
+    description: 'the scheme is accepted as Bearer, bearer or BEARER only, not in any case',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onRequest', async (request, reply) => {
+        const scheme = /^(\S+) /.exec(request.headers.authorization ?? '')?.[1];
+        if (!behindKeyGate(request) || scheme?.toLowerCase() !== 'bearer') return;
+        if (['Bearer', 'bearer', 'BEARER'].includes(scheme)) return;
+        return sendError(request, reply, 401, 'malformed_api_key', { credentialSent: true });
+      }),
+  },
+  {
+    id: 'quoted-key-accepted',
+    breaks: 'CRED-03',
+    description: 'a key in double quotes is taken out of them and accepted',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onRequest', async (request) => {
+        const quoted = /^bearer +"([^"]*)"$/i.exec(request.headers.authorization ?? '');
+        if (quoted) setAuthorization(request.raw, `Bearer ${quoted[1]}`);
+      }),
+  },
+  {
+    id: 'first-authorization-wins-off-api-routes',
+    breaks: 'CRED-09',
+    description:
+      'on management and unknown paths the first of several Authorization headers counts',
+    applied: 'handler-wrapper',
+    handler: (next, app) => (req, res) => {
+      const url = req.url ?? '/';
+      const api = app.cci.contract.operations.some(
+        (op) => op.security === 'apiKey' && matchesTemplate(op.pathTemplate, url),
+      );
+      if (!api) keepFirstAuthorization(req);
+      next(req, res);
     },
   },
   {

@@ -127,4 +127,20 @@ export const errorVariants: Variant[] = [
         return { error: { ...(body.error as Json), message: `No key matches "${key}".` } };
       }),
   },
+  {
+    id: 'key-in-cookie-base64',
+    breaks: 'ERR-02',
+    description: 'accepted requests get a session cookie holding the key in base64',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onSend', async (request, reply, payload) => {
+        const token = bearerToken(request);
+        if (token && reply.statusCode < 300)
+          reply.header(
+            'set-cookie',
+            `cci_session=${Buffer.from(token).toString('base64')}; HttpOnly`,
+          );
+        return payload;
+      }),
+  },
 ];

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Operation } from '../../src/contract/model.js';
 import type { StoredKey } from '../../reference/store.js';
@@ -111,4 +112,36 @@ export function queryValue(url: string, names: string[]): string | undefined {
     if (value !== null) return value;
   }
   return undefined;
+}
+
+/** Replaces the Authorization header of a request, in `headers` and in the raw lines. */
+export function setAuthorization(req: IncomingMessage, value: string): void {
+  req.headers.authorization = value;
+  const raw = req.rawHeaders;
+  const at = raw.findIndex((name, i) => i % 2 === 0 && name.toLowerCase() === 'authorization');
+  if (at >= 0) raw[at + 1] = value;
+  else raw.push('Authorization', value);
+}
+
+/** Drops every Authorization line of a request but the first, as Node's `headers` does. */
+export function keepFirstAuthorization(req: IncomingMessage): void {
+  const raw = req.rawHeaders;
+  let seen = false;
+  for (let i = 0; i < raw.length;) {
+    if (raw[i]!.toLowerCase() === 'authorization') {
+      if (seen) {
+        raw.splice(i, 2);
+        continue;
+      }
+      seen = true;
+    }
+    i += 2;
+  }
+}
+
+/** True when the path of `url` matches an OpenAPI path template such as /v1/cases/{caseId}. */
+export function matchesTemplate(template: string, url: string): boolean {
+  const path = url.split('?')[0]!;
+  const pattern = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+');
+  return new RegExp(`^${pattern}$`).test(path);
 }

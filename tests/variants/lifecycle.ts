@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Socket } from 'node:net';
 import { digestKey } from '../../src/secrets/keys.js';
 import type { StoredKey } from '../../reference/store.js';
-import { errorCode, onJsonReply, wrapLookup } from './hooks.js';
+import type { FastifyRequest } from 'fastify';
+import { errorCode, onJsonReply, operationOf, wrapLookup } from './hooks.js';
 import type { Variant } from './model.js';
 
 /** Broken variants of the key lifecycle: LIFE-01 to LIFE-04. */
@@ -80,5 +81,31 @@ export const lifecycleVariants: Variant[] = [
         if (!key) return;
         for (const sibling of store.list(key.accountId)) store.revoke(sibling.id);
       }),
+  },
+  {
+    id: 'answers-cached-per-route',
+    breaks: 'LIFE-02',
+    description: 'answers of single-resource routes are cached for a minute per URL and key',
+    applied: 'hook',
+    app: (app) => {
+      const cached = new Map<string, { at: number; type: string; body: string }>();
+      const CACHED = new Set(['getCase', 'listDocketEntries', 'getJudgeAnalytics']);
+      const keyOf = (request: FastifyRequest) =>
+        `${request.url} ${request.headers.authorization ?? ''}`;
+      const cacheable = (request: FastifyRequest) =>
+        request.method === 'GET' && CACHED.has(operationOf(request)?.operationId ?? '');
+      app.addHook('onRequest', async (request, reply) => {
+        const hit = cacheable(request) ? cached.get(keyOf(request)) : undefined;
+        if (hit && Date.now() - hit.at < 60_000)
+          return reply.header('content-type', hit.type).send(hit.body);
+      });
+      app.addHook('onSend', async (request, reply, payload) => {
+        if (cacheable(request) && reply.statusCode === 200 && typeof payload === 'string') {
+          const type = String(reply.getHeader('content-type') ?? 'application/json');
+          cached.set(keyOf(request), { at: Date.now(), type, body: payload });
+        }
+        return payload;
+      });
+    },
   },
 ];

@@ -1,5 +1,6 @@
 import { admitToManagement, bearerToken, onJsonReply, operationOf, type Json } from './hooks.js';
 import type { Variant } from './model.js';
+import { badJson } from './order.js';
 
 /** Broken variants of the management API: MGMT-01 to MGMT-04. */
 export const managementVariants: Variant[] = [
@@ -107,5 +108,52 @@ export const managementVariants: Variant[] = [
         const key = token === undefined ? undefined : app.cci.store.findBySecret(token);
         return key?.revokedAt === null && key.plan === app.cci.contract.plans.at(-1);
       }),
+  },
+  {
+    id: 'list-shows-first-and-last-four',
+    breaks: 'MGMT-01',
+    description:
+      'the key listing adds a hint: the prefix, the first four characters and the last four',
+    applied: 'hook',
+    app: (app) => {
+      const hints = new Map<string, string>();
+      onJsonReply(app, (body, request) => {
+        const operationId = operationOf(request)?.operationId;
+        if (operationId === 'createApiKey' && typeof body.key === 'string') {
+          hints.set(String(body.id), `${body.key.slice(0, 13)}…${body.key.slice(-4)}`);
+        }
+        if (operationId !== 'listApiKeys' || !Array.isArray(body.keys)) return;
+        return {
+          keys: (body.keys as Json[]).map((k) => ({ ...k, hint: hints.get(String(k.id)) })),
+        };
+      });
+    },
+  },
+  {
+    id: 'create-drops-unknown-fields',
+    breaks: 'MGMT-02',
+    description:
+      'fields a key creation does not have are dropped, not refused (a typo goes unseen)',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('preValidation', async (request) => {
+        if (operationOf(request)?.operationId !== 'createApiKey') return;
+        const body = request.body as Json | undefined;
+        if (!body || typeof body !== 'object') return;
+        for (const field of Object.keys(body)) {
+          if (!['name', 'plan', 'accountId', 'allowedIps'].includes(field)) delete body[field];
+        }
+      }),
+  },
+  {
+    id: 'management-body-first',
+    breaks: 'MGMT-04',
+    description:
+      'a gateway parses JSON bodies for the management API before its credential is checked',
+    applied: 'proxy',
+    proxy: {
+      answer: (req, body) =>
+        (req.url ?? '').startsWith('/v1/keys') ? badJson(req, body) : undefined,
+    },
   },
 ];

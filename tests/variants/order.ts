@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { isAllowed } from '../../reference/addresses.js';
 import { allowlistOf, callerAddress } from '../../reference/authenticate.js';
@@ -5,12 +6,26 @@ import { sendError } from '../../reference/errors.js';
 import type { StoredKey } from '../../reference/store.js';
 import { operationOf, presentedKey } from './hooks.js';
 import type { Variant } from './model.js';
+import type { ProxyAnswer } from './proxy.js';
 
 /** Broken variants of the precedence of the checks: ORDER-01 to ORDER-03. */
 
 /** Whether the request's address is on the key's allowlist, as the server would decide. */
 const addressAllowed = (request: FastifyRequest, key: StoredKey) =>
   key.allowedIps.length === 0 || isAllowed(callerAddress(request), allowlistOf(key));
+
+/** A gateway's 400 for a JSON body that does not parse; undefined lets the request pass. */
+export function badJson(req: IncomingMessage, body: string): ProxyAnswer | undefined {
+  if (!/^application\/json/i.test(req.headers['content-type'] ?? '') || body === '')
+    return undefined;
+  try {
+    JSON.parse(body);
+    return undefined;
+  } catch {
+    const error = { code: 'invalid_request', message: 'The body is not valid JSON.' };
+    return { status: 400, body: JSON.stringify({ error }) };
+  }
+}
 
 export const orderVariants: Variant[] = [
   {
@@ -72,19 +87,26 @@ export const orderVariants: Variant[] = [
     breaks: 'ORDER-03',
     description: 'a gateway parses JSON bodies before the key is checked: 400 for one that fails',
     applied: 'proxy',
-    proxy: {
-      answer: (req, body) => {
-        if (!/^application\/json/i.test(req.headers['content-type'] ?? '') || body === '') {
-          return undefined;
-        }
-        try {
-          JSON.parse(body);
-          return undefined;
-        } catch {
-          const error = { code: 'invalid_request', message: 'The body is not valid JSON.' };
-          return { status: 400, body: JSON.stringify({ error }) };
-        }
-      },
-    },
+    proxy: { answer: badJson },
+  },
+  {
+    id: 'unknown-route-ignores-revocation',
+    breaks: 'ORDER-03',
+    description: 'on a path that does not exist a revoked key is not refused: 404',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onRequest', async (request, reply) => {
+        if (!request.is404) return;
+        const token = /^bearer +(.*)$/is.exec(request.headers.authorization ?? '')?.[1];
+        const key = token === undefined ? undefined : app.cci.store.findBySecret(token);
+        if (key?.revokedAt) return sendError(request, reply, 404, 'not_found');
+      }),
+  },
+  {
+    id: 'body-parsed-when-authorized',
+    breaks: 'ORDER-03',
+    description: 'a gateway parses JSON bodies of requests that carry any Authorization header',
+    applied: 'proxy',
+    proxy: { answer: (req, body) => (req.headers.authorization ? badJson(req, body) : undefined) },
   },
 ];
