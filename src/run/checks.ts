@@ -20,6 +20,8 @@ export interface CheckContext {
   validator: SchemaValidator;
   /** Every secret that must never come back: provisioned keys and the tokens sent. */
   secrets: string[];
+  /** The answer has no body by definition (a HEAD request, RFC 9110 §9.3.2). */
+  bodiless?: boolean;
 }
 
 const pass = (requirement: string, what: string): Check => ({ requirement, ok: true, what });
@@ -46,7 +48,10 @@ export function checkResponse(expect: Expectation, res: HttpResponse, ctx: Check
       : fail(req, 'status', String(expect.status), String(res.status)),
   );
 
-  const body = res.status >= 400 && res.status < 500 ? errorBody(res, ctx, checks) : undefined;
+  const body =
+    res.status >= 400 && res.status < 500 && !ctx.bodiless
+      ? errorBody(res, ctx, checks)
+      : undefined;
   if (expect.code !== undefined && body !== undefined) {
     const code = (body as { error?: { code?: unknown } }).error?.code;
     if (typeof code === 'string') {

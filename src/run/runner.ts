@@ -188,6 +188,7 @@ class Sequence {
       realm: contract.realm,
       validator,
       secrets: sent,
+      bodiless: spec.method.toUpperCase() === 'HEAD',
     });
     if (step.expectIdentity) {
       const { clientAddress, plan } = step.expectIdentity;

@@ -338,6 +338,18 @@ class Generator {
         this.request(op, `Bearer {{key:valid.${plan}}}`),
         this.refused('plan_restricted', true),
       );
+      // HEAD is GET without the body (RFC 9110 §9.3.2): it is refused the same way.
+      if (op.method === 'GET' && plan === this.contract.plans[0]) {
+        this.single(
+          'plans',
+          op,
+          `head-outside-${plan}`,
+          `HEAD with a ${plan} key is refused too`,
+          'PLAN-01',
+          this.request(op, `Bearer {{key:valid.${plan}}}`, { method: 'HEAD' }),
+          { status: this.contract.errorCodes.get('plan_restricted') ?? 403 },
+        );
+      }
     }
   }
 
@@ -393,6 +405,17 @@ class Generator {
       'default',
       false,
     );
+    if (op.method === 'GET') {
+      this.single(
+        'ip',
+        op,
+        'head-ip-other-source',
+        'HEAD from an address off the allowlist is refused too',
+        'IP-01',
+        this.request(op, 'Bearer {{key:ip.allowed}}', { from: 'other', method: 'HEAD' }),
+        { status: this.contract.errorCodes.get('ip_not_allowed') ?? 403 },
+      );
+    }
     ip(
       'ipv4-allowlist-from-ipv6',
       'IPv4-only allowlist refuses an IPv6 client',
@@ -580,6 +603,17 @@ class Generator {
         },
       },
       this.refused('invalid_api_key', true),
+    );
+    // The address comes before the route (precedence 2 before 3): from elsewhere, a key
+    // learns nothing of which paths exist.
+    this.single(
+      'precedence',
+      null,
+      'unknown-route-refused-address',
+      'unknown path with a key from a refused address gets 403',
+      'IP-01',
+      { ...route, headers: { authorization: 'Bearer {{key:ip.elsewhere}}' } },
+      this.refused('ip_not_allowed', true),
     );
     any(
       'unknown-route-revoked-key',

@@ -4,7 +4,7 @@ import { isAllowed } from '../../reference/addresses.js';
 import { allowlistOf, callerAddress } from '../../reference/authenticate.js';
 import { sendError } from '../../reference/errors.js';
 import type { StoredKey } from '../../reference/store.js';
-import { operationOf, presentedKey } from './hooks.js';
+import { bearerToken, operationOf, presentedKey } from './hooks.js';
 import type { Variant } from './model.js';
 import type { ProxyAnswer } from './proxy.js';
 
@@ -25,6 +25,12 @@ export function badJson(req: IncomingMessage, body: string): ProxyAnswer | undef
     const error = { code: 'invalid_request', message: 'The body is not valid JSON.' };
     return { status: 400, body: JSON.stringify({ error }) };
   }
+}
+
+/** The key a request to a path that matches no route presents, when the store knows it. */
+function keyOnUnknownPath(request: FastifyRequest): StoredKey | undefined {
+  const token = bearerToken(request);
+  return request.is404 && token ? request.server.cci.store.findBySecret(token) : undefined;
 }
 
 export const orderVariants: Variant[] = [
@@ -97,8 +103,7 @@ export const orderVariants: Variant[] = [
     app: (app) =>
       app.addHook('onRequest', async (request, reply) => {
         if (!request.is404) return;
-        const token = /^bearer +(.*)$/is.exec(request.headers.authorization ?? '')?.[1];
-        const key = token === undefined ? undefined : app.cci.store.findBySecret(token);
+        const key = keyOnUnknownPath(request);
         if (key?.revokedAt) return sendError(request, reply, 404, 'not_found');
       }),
   },
@@ -108,5 +113,18 @@ export const orderVariants: Variant[] = [
     description: 'a gateway parses JSON bodies of requests that carry any Authorization header',
     applied: 'proxy',
     proxy: { answer: (req, body) => (req.headers.authorization ? badJson(req, body) : undefined) },
+  },
+  {
+    id: 'unknown-route-before-address',
+    breaks: 'IP-01',
+    description: 'on a path that does not exist, a key from a refused address gets 404, not 403',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onRequest', async (request, reply) => {
+        if (!request.is404) return;
+        const key = keyOnUnknownPath(request);
+        if (key && key.revokedAt === null && !addressAllowed(request, key))
+          return sendError(request, reply, 404, 'not_found');
+      }),
   },
 ];

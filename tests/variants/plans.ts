@@ -1,4 +1,4 @@
-import { errorCode, onJsonReply, operationOf } from './hooks.js';
+import { errorCode, onJsonReply, operationOf, presentedKey } from './hooks.js';
 import type { Variant } from './model.js';
 
 /** Broken variants of the plan check: PLAN-01. */
@@ -25,6 +25,18 @@ export const planVariants: Variant[] = [
         const operation = operationOf(request);
         if (operation?.operationId !== 'createBulkExport') return;
         if (!operation.plans.includes('professional')) operation.plans.push('professional');
+      }),
+  },
+  {
+    id: 'head-skips-checks',
+    breaks: 'PLAN-01',
+    description: 'HEAD requests with a live key are answered 200 before plan and address checks',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onRequest', async (request, reply) => {
+        if (request.method !== 'HEAD') return;
+        const key = presentedKey(request);
+        if (key && key.revokedAt === null) return reply.code(200).send();
       }),
   },
 ];
