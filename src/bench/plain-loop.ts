@@ -181,6 +181,7 @@ class Replay {
       addresses: this.target.addresses,
       created: (name) => this.created.get(name)?.key,
       format: this.target.format,
+      managementToken: this.target.managementToken,
     });
   }
 

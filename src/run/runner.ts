@@ -153,6 +153,7 @@ class Sequence {
       addresses: state.addresses,
       created: (name) => this.created.get(name)?.key,
       format: contract.keyFormat,
+      ...(state.managementToken ? { managementToken: state.managementToken } : {}),
     });
   }
 

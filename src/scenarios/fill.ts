@@ -9,9 +9,11 @@ export interface FillSources {
   /** The key a sequence created under `name`, if it did. */
   created: (name: string) => string | undefined;
   format: KeyFormat;
+  /** The target's management token, for `{{token:management}}`. */
+  managementToken?: string;
 }
 
-const PLACEHOLDER = /\{\{(key|seq|address|near-middle|near-length|near-case):([^}]+)\}\}/g;
+const PLACEHOLDER = /\{\{(key|seq|address|token|near-middle|near-length|near-case):([^}]+)\}\}/g;
 
 /** Fills every placeholder of `text` (see model.ts); throws naming one that has no value. */
 export function fillPlaceholders(text: string, from: FillSources): string {
@@ -24,9 +26,13 @@ export function fillPlaceholders(text: string, from: FillSources): string {
           ? from.created(name)
           : kind === 'address'
             ? from.addresses[name]
-            : key === undefined
-              ? undefined
-              : nearMiss(key, from.format, kind.slice('near-'.length) as NearMiss);
+            : kind === 'token'
+              ? name === 'management'
+                ? from.managementToken
+                : undefined
+              : key === undefined
+                ? undefined
+                : nearMiss(key, from.format, kind.slice('near-'.length) as NearMiss);
     if (value === undefined) throw new Error(`nothing to fill {{${kind}:${name}}} with`);
     return value;
   });

@@ -843,6 +843,17 @@ class Generator {
           this.refused('missing_api_key', false),
         );
       }
+      // As API keys (CRED-07), the management token is no credential in a query string,
+      // where proxies and access logs keep it.
+      this.single(
+        'management',
+        op,
+        'token-in-query',
+        'refused with the token in the query string only',
+        'MGMT-04',
+        this.request(op, undefined, { ...extra, query: { access_token: '{{token:management}}' } }),
+        this.refused('missing_api_key', false),
+      );
       this.single(
         'management',
         op,

@@ -4,8 +4,10 @@
  *
  * - `{{key:ROLE}}` the secret of a provisioned key (see {@link KeyRole});
  * - `{{seq:NAME}}` the secret of a key created earlier in the same sequence;
- * - `{{near-middle:ROLE}}`, `{{near-length:ROLE}}` a well-formed key that differs from the
- *   role's key by one character in the middle, or by one in length (see `nearMiss`).
+ * - `{{near-middle:ROLE}}`, `{{near-length:ROLE}}`, `{{near-case:ROLE}}` a well-formed key
+ *   that differs from the role's key by one character in the middle, by one in length,
+ *   or by the case of one letter (see `nearMiss`);
+ * - `{{token:management}}` the target's management token.
  */
 
 /** Where a request leaves from, mapped to a real local address on loopback targets. */

@@ -1,4 +1,11 @@
-import { admitToManagement, bearerToken, onJsonReply, operationOf, type Json } from './hooks.js';
+import {
+  admitToManagement,
+  bearerToken,
+  onJsonReply,
+  operationOf,
+  setAuthorization,
+  type Json,
+} from './hooks.js';
 import type { Variant } from './model.js';
 import { badJson } from './order.js';
 
@@ -155,5 +162,18 @@ export const managementVariants: Variant[] = [
       answer: (req, body) =>
         (req.url ?? '').startsWith('/v1/keys') ? badJson(req, body) : undefined,
     },
+  },
+  {
+    id: 'management-token-from-query',
+    breaks: 'MGMT-04',
+    description: 'the management API takes its token from ?access_token= when no header is sent',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onRequest', async (request) => {
+        if (!(request.url.startsWith('/v1/keys') && request.headers.authorization === undefined))
+          return;
+        const token = new URL(request.url, 'http://x').searchParams.get('access_token');
+        if (token) setAuthorization(request.raw, `Bearer ${token}`);
+      }),
   },
 ];
