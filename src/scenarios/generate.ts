@@ -487,35 +487,25 @@ class Generator {
       true,
       withHeader('trusted-proxy'),
     );
-    ip(
+    // From the trusted proxy, the allowed address followed by a hop the proxy wrote: the
+    // client is that last hop, never the sender-written address to its left.
+    const proxied = (slug: string, title: string, lastHop: string) =>
+      ip(slug, title, 'IP-04', 'ip.elsewhere', 'trusted-proxy', false, {
+        from: 'trusted-proxy',
+        headers: {
+          authorization: 'Bearer {{key:ip.elsewhere}}',
+          'x-forwarded-for': `{{address:elsewhere}}, ${lastHop}`,
+        },
+      });
+    proxied(
       'forwarded-rightmost-client',
       'X-Forwarded-For is read from the right, not the left',
-      'IP-04',
-      'ip.elsewhere',
-      'trusted-proxy',
-      false,
-      {
-        from: 'trusted-proxy',
-        headers: {
-          authorization: 'Bearer {{key:ip.elsewhere}}',
-          'x-forwarded-for': '{{address:elsewhere}}, 203.0.113.77',
-        },
-      },
+      '203.0.113.77',
     );
-    ip(
+    proxied(
       'forwarded-unreadable-hop',
       "a trusted proxy's hop that is not an address is not skipped",
-      'IP-04',
-      'ip.elsewhere',
-      'trusted-proxy',
-      false,
-      {
-        from: 'trusted-proxy',
-        headers: {
-          authorization: 'Bearer {{key:ip.elsewhere}}',
-          'x-forwarded-for': '{{address:elsewhere}}, unknown',
-        },
-      },
+      'unknown',
     );
   }
 

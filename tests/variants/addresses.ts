@@ -21,6 +21,16 @@ const rewriteAllowlist = (change: (entry: string) => string) => (app: FastifyIns
     return key && { ...key, allowedIps: key.allowedIps.map(change) };
   });
 
+/** A server that reads X-Forwarded-For as `read` rewrites its hops, before its own rules. */
+const rewriteForwardedFor = (read: (hops: string[]) => string[]) => (app: FastifyInstance) =>
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers['x-forwarded-for'];
+    if (typeof header !== 'string') return;
+    request.raw.headers['x-forwarded-for'] = read(header.split(',').map((hop) => hop.trim())).join(
+      ', ',
+    );
+  });
+
 export const addressVariants: Variant[] = [
   {
     id: 'allowlist-ignored',
@@ -72,13 +82,7 @@ export const addressVariants: Variant[] = [
     breaks: 'IP-04',
     description: 'hops of X-Forwarded-For that are not addresses are skipped, not a stop',
     applied: 'hook',
-    app: (app) =>
-      app.addHook('onRequest', async (request) => {
-        const header = request.headers['x-forwarded-for'];
-        if (typeof header !== 'string') return;
-        const hops = header.split(',').map((hop) => hop.trim());
-        request.raw.headers['x-forwarded-for'] = hops.filter((hop) => isIP(hop) !== 0).join(', ');
-      }),
+    app: rewriteForwardedFor((hops) => hops.filter((hop) => isIP(hop) !== 0)),
   },
   {
     id: 'ipv6-clients-unrestricted',
@@ -98,13 +102,8 @@ export const addressVariants: Variant[] = [
     breaks: 'IP-04',
     description: 'from a trusted proxy the leftmost X-Forwarded-For address is the client',
     applied: 'hook',
-    app: (app) =>
-      app.addHook('onRequest', async (request) => {
-        const header = request.headers['x-forwarded-for'];
-        if (typeof header !== 'string') return;
-        const hops = header.split(',').map((hop) => hop.trim());
-        if (hops.length > 1 && hops.every((hop) => isIP(hop) !== 0))
-          request.raw.headers['x-forwarded-for'] = hops[0];
-      }),
+    app: rewriteForwardedFor((hops) =>
+      hops.length > 1 && hops.every((hop) => isIP(hop) !== 0) ? hops.slice(0, 1) : hops,
+    ),
   },
 ];
