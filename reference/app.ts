@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { loadContract } from '../src/contract/load.js';
 import type { Contract, Operation } from '../src/contract/model.js';
-import { SchemaValidator } from '../src/contract/schemas.js';
 import { digestKey, randomBase62 } from '../src/secrets/keys.js';
 import { redactSecrets } from '../src/secrets/redact.js';
 import { parseAllowEntry, type AllowEntry } from './addresses.js';
@@ -23,7 +22,7 @@ import {
 } from './authenticate.js';
 import { CourtData } from './court-data.js';
 import { JSON_TYPE, sendError } from './errors.js';
-import { managementHandlers, refuseInput } from './management.js';
+import { managementHandlers, refuseInput, validatorFor } from './management.js';
 import { KeyStore, type StoredKey } from './store.js';
 
 export interface ReferenceOptions {
@@ -63,7 +62,7 @@ declare module 'fastify' {
 }
 
 /** The data operations, by operationId. Who may call them is the contract's business. */
-function dataHandlers(data: CourtData, exportRequests: SchemaValidator): Record<string, Handler> {
+function dataHandlers(data: CourtData): Record<string, Handler> {
   const param = (request: FastifyRequest, name: string) =>
     (request.params as Record<string, string>)[name]!;
   return {
@@ -77,7 +76,10 @@ function dataHandlers(data: CourtData, exportRequests: SchemaValidator): Record<
     listDocketEntries: (request) => data.docket(param(request, 'caseId')),
     getJudgeAnalytics: (request) => data.judge(param(request, 'judgeId')),
     createBulkExport: (request, reply) => {
-      const problems = exportRequests.check('ExportRequest', request.body ?? null);
+      const problems = validatorFor(request.server.cci.contract).check(
+        'ExportRequest',
+        request.body ?? null,
+      );
       if (problems.length > 0) return refuseInput(request, reply, problems);
       return reply.code(202).send(data.export((request.body as { query: string }).query));
     },
@@ -222,7 +224,7 @@ const BODYLESS = new Set(['GET', 'HEAD']);
 
 function registerOperations(app: FastifyInstance, contract: Contract): void {
   const handlers: Record<string, Handler> = {
-    ...dataHandlers(app.cci.data, new SchemaValidator(contract)),
+    ...dataHandlers(app.cci.data),
     ...managementHandlers(),
   };
   const missing = contract.operations

@@ -121,6 +121,7 @@ async function main() {
     fail((error as Error).message);
   }
 
+  const givenBy = args['management-token'] ? '--management-token' : 'CCI_MANAGEMENT_TOKEN';
   process.stdout.write(
     [
       `CCI reference server listening on ${server.url}`,
@@ -129,7 +130,7 @@ async function main() {
       // the operator chose is known to them already, and is not shown again.
       token === undefined
         ? `Management token: ${server.managementToken}`
-        : `Management token: as given by ${args['management-token'] ? '--management-token' : 'CCI_MANAGEMENT_TOKEN'} (ending …${token.slice(-4)})`,
+        : `Management token: as given by ${givenBy} (ending …${token.slice(-4)})`,
       ...(workers > 1 ? [`Served by ${workers} worker processes sharing one SQLite file.`] : []),
       `Keys are kept ${args.db ? `in ${args.db}` : keptWhere(workers)}. Stop with Ctrl-C.`,
       '',

@@ -1,10 +1,18 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Contract } from '../src/contract/model.js';
 import { SchemaValidator } from '../src/contract/schemas.js';
 import { parseAllowEntry } from './addresses.js';
 import { sendError } from './errors.js';
 import type { StoredKey } from './store.js';
 
 const validators = new WeakMap<object, SchemaValidator>();
+
+/** The validator of a contract's schemas, compiled once per contract. */
+export function validatorFor(contract: Contract): SchemaValidator {
+  let validator = validators.get(contract);
+  if (!validator) validators.set(contract, (validator = new SchemaValidator(contract)));
+  return validator;
+}
 
 type Problem = { pointer: string; problem: string };
 
@@ -26,9 +34,7 @@ function summary(request: FastifyRequest, key: StoredKey) {
 /** Problems with a create request beyond its schema: the plan and the allowlist entries. */
 function checkCreate(request: FastifyRequest, body: Record<string, unknown>): Problem[] {
   const { contract } = request.server.cci;
-  let validator = validators.get(contract);
-  if (!validator) validators.set(contract, (validator = new SchemaValidator(contract)));
-  const problems = validator.check('KeyCreateRequest', body);
+  const problems = validatorFor(contract).check('KeyCreateRequest', body);
   if (problems.length > 0) return problems;
 
   const name = String(body.name);

@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { argumentProblem } from '../src/cli/args.js';
+import { argumentProblem, emptyOption } from '../src/cli/args.js';
 import { loadContract } from '../src/contract/load.js';
 import type { Contract } from '../src/contract/model.js';
 import { ContractError } from '../src/contract/errors.js';
@@ -152,12 +152,8 @@ function runEnvironment(values: Values, runId: string): NodeJS.ProcessEnv {
  * through the environment instead are checked by readRunOptions, which names the variable.
  */
 function checkFlags(values: Values): void {
-  // An empty value is nearly always a shell variable that is not set: running without
-  // the option would check something else than was asked for.
-  for (const [name, value] of Object.entries(values)) {
-    if (typeof value === 'string' && value.trim() === '')
-      throw new UsageError(`--${name} is empty (is the variable it came from set?)`);
-  }
+  const empty = emptyOption(values);
+  if (empty) throw new UsageError(empty);
   if (values.seed !== undefined) parseSeed(values.seed, '--seed');
   const problem = passThroughProblem(values);
   if (problem) throw new UsageError(problem);
@@ -168,7 +164,8 @@ function checkFlags(values: Values): void {
     for (const name of TARGET_OPTIONS) {
       if (values[name] !== undefined) {
         throw new UsageError(
-          `--${name} applies to a --base-url target; the embedded reference makes its own keys, token and proxy`,
+          `--${name} applies to a --base-url target; ` +
+            'the embedded reference makes its own keys, token and proxy',
         );
       }
     }
@@ -254,7 +251,8 @@ async function preflight(values: Values, env: NodeJS.ProcessEnv): Promise<void> 
   const { baseUrl, trustedProxy } = options;
   if (options.allowMutations && !options.managementToken) {
     throw new UsageError(
-      '--allow-mutations needs a management token (--management-token): without one no key can be made',
+      '--allow-mutations needs a management token (--management-token): ' +
+        'without one no key can be made',
     );
   }
   if (!baseUrl) return;
@@ -289,7 +287,8 @@ function printScenarios(values: Values): void {
   const other = Object.keys(values).find((name) => !CORPUS_OPTIONS.has(name));
   if (other !== undefined) {
     throw new UsageError(
-      `scenarios takes --format, --seed, --contract, --profile, --grep and --grep-invert, not --${other}`,
+      'scenarios takes --format, --seed, --contract, --profile, --grep and --grep-invert, ' +
+        `not --${other}`,
     );
   }
   const format = values.format ?? 'json';
@@ -384,12 +383,11 @@ function exitCodeOf(report: ConformanceReport): number {
 const MERGE_OPTIONS = new Set(['output', 'contract', 'strict']);
 
 async function merge(values: Values, dirs: string[]): Promise<number> {
-  for (const [name, value] of Object.entries(values)) {
-    if (!MERGE_OPTIONS.has(name))
-      throw new UsageError(`merge takes --output, --contract and --strict, not --${name}`);
-    if (typeof value === 'string' && value.trim() === '')
-      throw new UsageError(`--${name} is empty (is the variable it came from set?)`);
-  }
+  const other = Object.keys(values).find((name) => !MERGE_OPTIONS.has(name));
+  if (other !== undefined)
+    throw new UsageError(`merge takes --output, --contract and --strict, not --${other}`);
+  const empty = emptyOption(values);
+  if (empty) throw new UsageError(empty);
   const output = resolve(values.output ?? 'reports');
   const contract = loadContract(values.contract ? resolve(values.contract) : undefined);
   let report;

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { argumentProblem } from '../src/cli/args.js';
+import { argumentProblem, emptyOption, emptyVariable } from '../src/cli/args.js';
 import { CHECKS, type CheckName, type LoadTarget } from '../src/load/check.js';
 import { formatJson, formatResult } from '../src/load/report.js';
 import { runChecks } from '../src/load/run.js';
@@ -58,16 +58,11 @@ function number(values: Values, name: Numeric, min: number, max: number): number
 }
 
 function settings(values: Values) {
-  // An empty value is nearly always an unset variable; the same rule as the conformance CLI.
-  for (const [name, value] of Object.entries(values)) {
-    if (typeof value === 'string' && value.trim() === '')
-      throw new UnusableError(`--${name} is empty (is the variable it came from set?)`);
-  }
-  for (const name of ['CCI_BASE_URL', 'CCI_MANAGEMENT_TOKEN']) {
-    const value = process.env[name];
-    if (value !== undefined && value.trim() === '')
-      throw new UnusableError(`${name} is set but empty (did the setting it comes from arrive?)`);
-  }
+  // The same rules as the conformance CLI.
+  const empty =
+    emptyOption(values) ??
+    emptyVariable(process.env, (name) => ['CCI_BASE_URL', 'CCI_MANAGEMENT_TOKEN'].includes(name));
+  if (empty) throw new UnusableError(empty);
   const checks = values.checks
     .split(',')
     .map((c) => c.trim())

@@ -91,7 +91,8 @@ export default class ConformanceReporter implements Reporter {
     // A selection of nothing says nothing about the target: no certificate either way.
     if (this.total === 0) {
       process.stdout.write(
-        'cci-conformance: no scenario was selected (check --grep, --profile and --shard); no verdict\n',
+        'cci-conformance: no scenario was selected (check --grep, --profile and --shard); ' +
+          'no verdict\n',
       );
       return;
     }

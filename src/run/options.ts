@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { emptyVariable } from '../cli/args.js';
 
 /** What a run is pointed at, as the environment says (the CLI sets these from its flags). */
 export interface RunOptions {
@@ -33,12 +34,9 @@ export const ENV = {
 
 /** Reads the run options; throws with the variable's name when one is wrong. */
 export function readRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions {
-  // A variable set to nothing is nearly always a secret or setting that did not arrive
-  // (an unset CI secret): running without it would check something else than was meant.
-  for (const [name, value] of Object.entries(env)) {
-    if (name.startsWith('CCI_') && value !== undefined && value.trim() === '')
-      throw new Error(`${name} is set but empty (did the secret or setting it comes from arrive?)`);
-  }
+  // Running without a variable that did not arrive would check something else than meant.
+  const empty = emptyVariable(env, (name) => name.startsWith('CCI_'));
+  if (empty) throw new Error(empty);
   const text = (name: string) =>
     env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : undefined;
   const seed = parseSeed(text(ENV.seed) ?? '1', ENV.seed);

@@ -34,7 +34,10 @@ export function generateScenarios(contract: Contract, options: GenerateOptions):
   return g.scenarios;
 }
 
-/** A filter of the scenarios whose requirement is in one of `profiles`; all pass when none are named. */
+/**
+ * A filter of the scenarios whose requirement is in one of `profiles`; all pass when none
+ * are named.
+ */
 export function inProfiles(
   contract: Contract,
   profiles: string[],
@@ -541,6 +544,9 @@ class Generator {
       headers: {},
       from: 'default' as Source,
     };
+    // A fresh well-formed key each call, as each scenario draws its own from the seed.
+    const unknownKey = () =>
+      `Bearer ${this.contract.keyFormat.livePrefix}${fakeBody(this.faker, 40)}`;
     const any = (slug: string, title: string, request: RequestSpec, expect: Expectation) =>
       this.single('precedence', null, slug, title, 'ORDER-03', request, expect);
     any(
@@ -560,9 +566,7 @@ class Generator {
       'unknown path with an unknown key gets 401',
       {
         ...route,
-        headers: {
-          authorization: `Bearer ${this.contract.keyFormat.livePrefix}${fakeBody(this.faker, 40)}`,
-        },
+        headers: { authorization: unknownKey() },
       },
       this.refused('invalid_api_key', true),
     );
@@ -588,9 +592,7 @@ class Generator {
         ...route,
         method: 'POST',
         rawBody: unparsable,
-        headers: {
-          authorization: `Bearer ${this.contract.keyFormat.livePrefix}${fakeBody(this.faker, 40)}`,
-        },
+        headers: { authorization: unknownKey() },
       },
       this.refused('invalid_api_key', true),
     );

@@ -254,7 +254,7 @@ describe('plans and precedence', () => {
     assert.equal(code(known), 'not_found');
   });
 
-  it('ORDER-03 paths the router cannot take, and bodies of unknown routes, wait for the key', async () => {
+  it('ORDER-03 undecodable paths, and bodies of unknown routes, wait for the key', async () => {
     // A bad percent-escape and an overlong parameter are unknown paths, not the router's
     // own 400/414 quoting the path back (with the key a client put in it).
     for (const path of [`/v1/cases/${starter.key}%ZZ`, `/v1/cases/${'c'.repeat(150)}`]) {

@@ -148,7 +148,7 @@ describe('configuration errors', () => {
     });
   });
 
-  it('checks --trusted-proxy: an address, of a --base-url target, that this machine has', async () => {
+  it('checks --trusted-proxy: an address of this machine, for a --base-url target', async () => {
     const target = ['--base-url', ref.server.url, '--management-token', ref.server.managementToken];
     const [word, embedded, foreign] = await Promise.all([
       runCli([...target, '--trusted-proxy', 'banana']),
@@ -236,7 +236,10 @@ describe('configuration errors', () => {
     assert.equal(shape.code, 2);
     assert.match(
       oneLine(shape.stderr),
-      /--keys-file .*keys\.json: the key for valid\.starter is not a live key of the contract's shape \(cci_live_ and .* it has 48 characters, ending …Wxyz/,
+      new RegExp(
+        String.raw`--keys-file .*keys\.json: the key for valid\.starter is not a live key ` +
+          String.raw`of the contract's shape \(cci_live_ and .* it has 48 characters, ending …Wxyz`,
+      ),
     );
     assert.ok(!shape.output.includes(pasted.slice(7, 24)), 'the key is not shown');
     const variable = await runCli(['--base-url', ref.server.url], {

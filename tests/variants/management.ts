@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import {
   admitToManagement,
   bearerToken,
@@ -9,6 +10,22 @@ import {
 import type { Variant } from './model.js';
 import { badJson } from './order.js';
 
+/**
+ * A listing that adds `field` to each key: `show` of its secret, kept in memory from the
+ * answer that created it.
+ */
+const listingShows = (field: string, show: (key: string) => string) => (app: FastifyInstance) => {
+  const shown = new Map<string, string>();
+  onJsonReply(app, (body, request) => {
+    const operationId = operationOf(request)?.operationId;
+    if (operationId === 'createApiKey' && typeof body.key === 'string') {
+      shown.set(String(body.id), show(body.key));
+    }
+    if (operationId !== 'listApiKeys' || !Array.isArray(body.keys)) return;
+    return { keys: (body.keys as Json[]).map((k) => ({ ...k, [field]: shown.get(String(k.id)) })) };
+  });
+};
+
 /** Broken variants of the management API: MGMT-01 to MGMT-04. */
 export const managementVariants: Variant[] = [
   {
@@ -16,39 +33,14 @@ export const managementVariants: Variant[] = [
     breaks: 'MGMT-01',
     description: 'the key listing shows each full key (kept in memory when it was created)',
     applied: 'hook',
-    app: (app) => {
-      const secrets = new Map<string, string>();
-      onJsonReply(app, (body, request) => {
-        const operationId = operationOf(request)?.operationId;
-        if (operationId === 'createApiKey' && typeof body.key === 'string') {
-          secrets.set(String(body.id), body.key);
-        }
-        if (operationId !== 'listApiKeys' || !Array.isArray(body.keys)) return;
-        const keys = (body.keys as Json[]).map((k) => ({ ...k, key: secrets.get(String(k.id)) }));
-        return { keys };
-      });
-    },
+    app: listingShows('key', (key) => key),
   },
   {
     id: 'list-shows-key-preview',
     breaks: 'MGMT-01',
     description: 'the key listing adds a preview: the first eight characters after the prefix',
     applied: 'hook',
-    app: (app) => {
-      const previews = new Map<string, string>();
-      onJsonReply(app, (body, request) => {
-        const operationId = operationOf(request)?.operationId;
-        if (operationId === 'createApiKey' && typeof body.key === 'string') {
-          previews.set(String(body.id), `${body.key.slice(0, 17)}…`);
-        }
-        if (operationId !== 'listApiKeys' || !Array.isArray(body.keys)) return;
-        const keys = (body.keys as Json[]).map((k) => ({
-          ...k,
-          preview: previews.get(String(k.id)),
-        }));
-        return { keys };
-      });
-    },
+    app: listingShows('preview', (key) => `${key.slice(0, 17)}…`),
   },
   {
     id: 'revoke-unknown-id-204',
@@ -122,19 +114,7 @@ export const managementVariants: Variant[] = [
     description:
       'the key listing adds a hint: the prefix, the first four characters and the last four',
     applied: 'hook',
-    app: (app) => {
-      const hints = new Map<string, string>();
-      onJsonReply(app, (body, request) => {
-        const operationId = operationOf(request)?.operationId;
-        if (operationId === 'createApiKey' && typeof body.key === 'string') {
-          hints.set(String(body.id), `${body.key.slice(0, 13)}…${body.key.slice(-4)}`);
-        }
-        if (operationId !== 'listApiKeys' || !Array.isArray(body.keys)) return;
-        return {
-          keys: (body.keys as Json[]).map((k) => ({ ...k, hint: hints.get(String(k.id)) })),
-        };
-      });
-    },
+    app: listingShows('hint', (key) => `${key.slice(0, 13)}…${key.slice(-4)}`),
   },
   {
     id: 'create-drops-unknown-fields',
