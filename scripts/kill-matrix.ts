@@ -20,7 +20,7 @@ the matrix to <output>/kill-matrix.json.
 Options:
   -c, --concurrency N   variants run at once (default 3)
   -j, --workers N       Playwright workers per run (default 1)
-  -x, --max-failures N  a run stops at N failed scenarios (default 3)
+  -x, --max-failures N  a run stops at N failed scenarios (default 1)
   --only LIST           only these variants: ids or requirement ids, comma-separated
   --output DIR          report folder (default ./reports)
   --serve ID            only start variant ID and print its URLs, until Ctrl-C
