@@ -95,7 +95,7 @@ process.stderr.write(`kill-matrix: ${variants.length} variants\n`);
 const matrix = await runMatrix(variants, {
   concurrency: count('concurrency', values.concurrency, 3),
   workers: count('workers', values.workers, 1),
-  maxFailures: count('max-failures', values['max-failures'], 3),
+  maxFailures: count('max-failures', values['max-failures'], 1),
   ...(values.output ? { reportDir: values.output } : {}),
   onRow: (row, done, total) => {
     const seconds = (row.durationMs / 1000).toFixed(1);

@@ -14,6 +14,7 @@ import { ROOT, runSuite, statusOf, type SuiteOptions, type SuiteRun } from './ru
 import { startVariant } from './serve.js';
 
 export type { Matrix, MatrixRow } from './classify.js';
+import { failureLimit } from './table.js';
 export { formatMatrix } from './table.js';
 
 export interface MatrixOptions {
@@ -116,11 +117,11 @@ export async function decideVariant(variant: Variant, dir: string, settings: Run
           ? undefined
           : await run(
               'focused',
-              `the ${titles.length} scenarios of ${target}, stop at ${maxFailures} failures`,
+              `the ${titles.length} scenarios of ${target}, stop at ${failureLimit(maxFailures)}`,
               { maxFailures, grep: titles.map(escape).join('|') },
             );
       if (!focused || (target && !killed(focused))) {
-        const limit = `whole suite, stop at ${maxFailures} failures`;
+        const limit = `whole suite, stop at ${failureLimit(maxFailures)}`;
         const whole = await run('whole', limit, { maxFailures });
         if (target && !killed(whole) && whole.report && stoppedEarly(whole, maxFailures)) {
           await run('complete', 'whole suite to its end', {});

@@ -33,13 +33,17 @@ export function formatMatrix(matrix: Matrix): string {
     ...cells.map(line),
     '',
     `runs: focused = the scenarios of the broken requirement; whole = the whole suite, ` +
-      `stopped at ${matrix.maxFailures} failed scenarios; complete = the whole suite to its end`,
+      `stopped at ${failureLimit(matrix.maxFailures)}; complete = the whole suite to its end`,
     ...matrix.rows.filter((r) => !r.ok).map((r) => `NOT OK ${r.id}: ${r.problem}`),
     `broken variants killed on their requirement: ` +
       `${broken.filter((r) => r.ok).length}/${broken.length}`,
     `correct variants passed: ${correct.filter((r) => r.ok).length}/${correct.length}`,
     `${matrix.rows.length} variants in ${Math.floor(seconds / 60)}m ${seconds % 60}s ` +
       `(${matrix.concurrency} at a time, ${matrix.workersPerRun} worker each, ` +
-      `runs stop at ${matrix.maxFailures} failures): ${matrix.ok ? 'PASS' : 'FAIL'}`,
+      `runs stop at ${failureLimit(matrix.maxFailures)}): ${matrix.ok ? 'PASS' : 'FAIL'}`,
   ].join('\n');
 }
+
+/** Where a run stops, in words: `the first failure`, `3 failures`. */
+export const failureLimit = (n: number): string =>
+  n === 1 ? 'the first failure' : `${n} failures`;
