@@ -170,6 +170,7 @@ function readOperations(at: Pointer, plans: Set<string>): Operation[] {
         security,
         plans: operationPlans,
         pathParameters: readPathParameters(at, base, pathTemplate),
+        queryParameters: readQueryParameters(at, base),
         bodyExample: at.has(`${base}/requestBody`)
           ? at.get(`${base}/requestBody/content/application~1json/example`)
           : undefined,
@@ -227,6 +228,22 @@ function readPathParameters(
   for (const [, name] of template.matchAll(/\{([^}]+)\}/g)) {
     if (!(name! in parameters)) at.fail(base, `path parameter {${name}} is not declared`);
   }
+  return parameters;
+}
+
+function readQueryParameters(at: Pointer, base: string): Operation['queryParameters'] {
+  const parameters: Operation['queryParameters'] = {};
+  const declared = at.has(`${base}/parameters`) ? at.array(`${base}/parameters`) : [];
+  declared.forEach((_, i) => {
+    const param = at.resolve(`${base}/parameters/${i}`);
+    if (param.value.in !== 'query') return;
+    const example = param.value.example;
+    const maximum = at.get(`${param.pointer}/schema/maximum`);
+    parameters[String(param.value.name)] = {
+      ...(example !== undefined ? { example: String(example) } : {}),
+      ...(typeof maximum === 'number' ? { maximum } : {}),
+    };
+  });
   return parameters;
 }
 

@@ -32,6 +32,8 @@ export interface Operation {
   plans: string[];
   /** Per path parameter: its `example`, and its schema `pattern` when it has one. */
   pathParameters: Record<string, { example: string; pattern?: string }>;
+  /** Per query parameter: its `example` and its schema's `maximum`, when it has them. */
+  queryParameters: Record<string, { example?: string; maximum?: number }>;
   /** The example request body, when the operation takes one. */
   bodyExample?: unknown;
   /** The first 2xx status the contract declares. */

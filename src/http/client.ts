@@ -5,6 +5,8 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 /** What came back, with the body decoded to text. */
 export interface HttpResponse {
   status: number;
+  /** The reason phrase of the status line, which a server may fill with anything. */
+  statusMessage?: string;
   headers: IncomingHttpHeaders;
   /** Every header line as sent, in order: repeated headers stay separate. */
   rawHeaders: Array<[string, string]>;
@@ -64,6 +66,7 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
             raw.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
           resolve({
             status: res.statusCode ?? 0,
+            ...(res.statusMessage ? { statusMessage: res.statusMessage } : {}),
             headers: res.headers,
             rawHeaders: raw,
             body: decode(Buffer.concat(chunks), res.headers['content-encoding']),

@@ -22,6 +22,8 @@ export interface CheckContext {
   secrets: string[];
   /** The answer has no body by definition (a HEAD request, RFC 9110 §9.3.2). */
   bodiless?: boolean;
+  /** A key listing: it may show a key's prefix and last four, and nothing more of it. */
+  listing?: boolean;
 }
 
 const pass = (requirement: string, what: string): Check => ({ requirement, ok: true, what });
@@ -63,7 +65,7 @@ export function checkResponse(expect: Expectation, res: HttpResponse, ctx: Check
     }
   }
   if (res.status === 401) checks.push(...challengeChecks(expect, res, ctx.realm));
-  checks.push(secretCheck(res, ctx.secrets));
+  checks.push(secretCheck(res, ctx.secrets, ctx.listing === true));
   return checks;
 }
 
@@ -139,11 +141,17 @@ function challengeChecks(expect: Expectation, res: HttpResponse, realm: string):
   return checks;
 }
 
-/** ERR-02: neither headers nor body contain a secret, whole or in part. */
-function secretCheck(res: HttpResponse, secrets: string[]): Check {
-  const headerText = res.rawHeaders.map(([n, v]) => `${n}: ${v}`).join('\n');
-  const inHeaders = leaks(headerText, secrets);
-  const inBody = leaks(res.body, secrets);
+/**
+ * ERR-02: neither the status line, the headers nor the body contain a secret, whole or in
+ * part. A listing is held to what MGMT-01 allows it to show, which is less.
+ */
+function secretCheck(res: HttpResponse, secrets: string[], listing: boolean): Check {
+  const headerText = [
+    `status: ${res.statusMessage ?? ''}`,
+    ...res.rawHeaders.map(([n, v]) => `${n}: ${v}`),
+  ].join('\n');
+  const inHeaders = leaks(headerText, secrets, false);
+  const inBody = leaks(res.body, secrets, listing);
   if (inHeaders.length + inBody.length === 0) return pass('ERR-02', 'no secret reflected');
   const where = [...(inHeaders.length ? ['headers'] : []), ...(inBody.length ? ['body'] : [])].join(
     ' and ',
@@ -167,26 +175,55 @@ function secretCheck(res: HttpResponse, secrets: string[]): Check {
  */
 const FRAGMENT = 8;
 
+/**
+ * In a listing, the shortest run of a body's characters that is more than a listing may
+ * show: five would be its last four and one more, six is too long to occur by chance in a
+ * listing's few kilobytes (62^6 values).
+ */
+const LISTING_FRAGMENT = 6;
+
 /** The secrets that `text` holds whole, or a run of {@link FRAGMENT} characters of. */
-function leaks(text: string, secrets: string[]): Array<{ secret: string; whole: boolean }> {
+function leaks(
+  text: string,
+  secrets: string[],
+  listing: boolean,
+): Array<{ secret: string; whole: boolean }> {
   const whole = new Set(leakedSecrets(text, secrets));
   return secrets
-    .filter((secret) => whole.has(secret) || (secret.length >= 12 && holdsRun(text, secret)))
+    .filter(
+      (secret) => whole.has(secret) || (secret.length >= 12 && holdsRun(text, secret, listing)),
+    )
     .map((secret) => ({ secret, whole: whole.has(secret) }));
 }
 
-function holdsRun(text: string, secret: string): boolean {
+function holdsRun(text: string, secret: string, listing: boolean): boolean {
   const prefix = /^cci_[A-Za-z]+_/.exec(secret)?.[0] ?? '';
   const body = secret.slice(prefix.length);
   // In any case: a key folded to lower or upper case is still the key to a server that
   // compares keys ignoring case, and 8 characters of one are no accident either way.
   const folded = text.toLowerCase();
-  for (let i = 0; i + FRAGMENT <= body.length; i++) {
-    if (folded.includes(body.slice(i, i + FRAGMENT).toLowerCase())) return true;
+  const run = listing ? LISTING_FRAGMENT : FRAGMENT;
+  for (let i = 0; i + run <= body.length; i++) {
+    if (folded.includes(body.slice(i, i + run).toLowerCase())) return true;
   }
-  // The prefix and the first characters: more than the last four a listing may show.
+  // The prefix and the first characters: more than the last four a listing may show. In a
+  // listing, the prefix may be followed by the last four (a masked key) and nothing else.
   if (prefix && text.includes(`${prefix}${body.slice(0, 4)}`)) return true;
+  if (listing && prefix && showsPrefixWithBody(text, prefix, body)) return true;
+  // Hex, in either case: a debug header or a field of another encoding.
+  if (folded.includes(Buffer.from(secret).toString('hex'))) return true;
   return inBase64(text, secret);
+}
+
+/** True when `prefix` is followed in `text` by a character of `body` other than its last four. */
+function showsPrefixWithBody(text: string, prefix: string, body: string): boolean {
+  const last4 = body.slice(-4);
+  for (let at = text.indexOf(prefix); at >= 0; at = text.indexOf(prefix, at + 1)) {
+    const next = text.slice(at + prefix.length, at + prefix.length + 5);
+    if (next.startsWith(body[0]!) && !(next.startsWith(last4) && !/[A-Za-z0-9]/.test(next[4] ?? '')))
+      return true;
+  }
+  return false;
 }
 
 /**

@@ -225,7 +225,7 @@ class Sequence {
   private async create(index: number, step: CreateStep): Promise<void> {
     const { state } = this.runner.context;
     const made = await this.api.create({
-      name: `cci-conformance ${state.runId} ${this.scenario.id} ${step.name}`,
+      name: `cci-conformance ${state.runId} ${this.scenario.id} ${step.keyName ?? step.name}`,
       plan: step.plan,
       accountId: this.account(step.account),
     });
@@ -252,7 +252,9 @@ class Sequence {
   private async revoke(index: number, name: string): Promise<void> {
     const key = this.created.get(name);
     if (!key) throw new Error(`the sequence revokes ${name} before creating it`);
-    await this.api.revoke(key.id);
+    const res = await this.api.revoke(key.id);
+    // The answer to a revocation is the management API's too: it shows no secret (MGMT-01).
+    this.checks.push(...this.listingLeaks(res));
     this.evidence.push({ step: index, action: 'revoke', note: `revoked key ${name} (${key.id})` });
   }
 
@@ -261,16 +263,9 @@ class Sequence {
     const account = this.account('main');
     const requirement = step.requirement ?? 'MGMT-01';
     const { res, keys } = await this.api.list(account);
-    const secrets = [...this.created.values()].map((c) => c.key);
-    const leaks = checkResponse({ status: 200 }, res, {
-      requirement: 'MGMT-01',
-      realm: this.runner.context.contract.realm,
-      validator: this.runner.context.validator,
-      secrets,
-    })
-      .filter((c) => c.requirement === 'ERR-02' || c.requirement === 'MGMT-01')
-      .map((c) => ({ ...c, requirement: 'MGMT-01' }));
-    this.checks.push(...leaks);
+    this.checks.push(...this.listingLeaks(res));
+    // The listing of every account too: a filter is no reason for a secret to appear.
+    this.checks.push(...this.listingLeaks((await this.api.list()).res));
     for (const name of step.names) {
       const made = this.created.get(name)!;
       const listed = keys.find((k) => k.id === made.id);
@@ -293,6 +288,19 @@ class Sequence {
       res,
       [],
     );
+  }
+
+  /** MGMT-01: a management answer shows no more of this sequence's keys than a listing may. */
+  private listingLeaks(res: HttpResponse): Check[] {
+    return checkResponse({ status: res.status }, res, {
+      requirement: 'MGMT-01',
+      realm: this.runner.context.contract.realm,
+      validator: this.runner.context.validator,
+      secrets: [...this.created.values()].map((c) => c.key),
+      listing: true,
+    })
+      .filter((c) => c.requirement === 'ERR-02' || c.requirement === 'MGMT-01')
+      .map((c) => ({ ...c, requirement: 'MGMT-01' }));
   }
 
   private async management(index: number, step: ManagementStep): Promise<void> {

@@ -13,7 +13,7 @@ export interface FillSources {
   managementToken?: string;
 }
 
-const PLACEHOLDER = /\{\{(key|seq|address|token|near-middle|near-length|near-case):([^}]+)\}\}/g;
+const PLACEHOLDER = /\{\{(key|seq|address|token|near-middle|near-length|near-case|near-last|near-prefix):([^}]+)\}\}/g;
 
 /** Fills every placeholder of `text` (see model.ts); throws naming one that has no value. */
 export function fillPlaceholders(text: string, from: FillSources): string {

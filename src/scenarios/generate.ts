@@ -175,6 +175,35 @@ class Generator {
         this.ok(op),
       );
     }
+    const examples = Object.fromEntries(
+      Object.entries(op.queryParameters).flatMap(([n, p]) => (p.example ? [[n, p.example]] : [])),
+    );
+    if (Object.keys(examples).length > 0) {
+      c(
+        'valid-with-query',
+        "valid key with the operation's query parameters is accepted",
+        'CRED-01',
+        this.request(op, `Bearer ${key}`, { query: examples }),
+        this.ok(op),
+      );
+      // The same URL right after, without a key: an answer kept by URL is not for everyone.
+      const asked = this.request(op, `Bearer ${key}`, { query: examples });
+      this.add({
+        id: `${op.operationId}.query-answer-not-shared`,
+        title: `${op.operationId}: the answer to a key is not given to a request without one`,
+        requirement: 'CRED-02',
+        family: 'credentials',
+        extraTags: ['@credentials'],
+        steps: [
+          { action: 'request', request: asked, expect: this.ok(op) },
+          {
+            action: 'request',
+            request: { ...asked, headers: {} },
+            expect: this.refused('missing_api_key', false),
+          },
+        ],
+      });
+    }
     c(
       'missing-key',
       'missing key is refused',
@@ -229,7 +258,42 @@ class Generator {
       this.request(op, `Bearer {{near-case:${top}}}`),
       this.refused('invalid_api_key', true),
     );
-    // Both ends of the documented length are well-formed, whatever length the server issues.
+    c(
+      'near-key-last',
+      'a valid key with its last character changed is unknown',
+      'CRED-04',
+      this.request(op, `Bearer {{near-last:${top}}}`),
+      this.refused('invalid_api_key', true),
+    );
+    // A real key with something around it is no key of the documented shape: a server
+    // that takes the first word, trims padding or folds the prefix would accept it.
+    for (const [slug, title, header] of [
+      ['key-then-word', 'a valid key followed by a word is malformed', `Bearer {{key:${top}}} x`],
+      [
+        'key-with-padding',
+        'a valid key with "==" after it is malformed',
+        `Bearer {{key:${top}}}==`,
+      ],
+      [
+        'key-prefix-upper-case',
+        'a valid key with its prefix in upper case is malformed',
+        `Bearer {{near-prefix:${top}}}`,
+      ],
+      [
+        'test-prefix-short',
+        'a cci_test_ prefix with a short body is malformed',
+        `Bearer ${test}short`,
+      ],
+    ] as const) {
+      c(
+        `malformed.${slug}`,
+        title,
+        'CRED-03',
+        this.request(op, header),
+        this.refused('malformed_api_key', true),
+      );
+    }
+
     const { bodyMinLength, bodyMaxLength } = this.contract.keyFormat;
     for (const [end, length] of [
       ['minimum', bodyMinLength],
@@ -302,6 +366,25 @@ class Generator {
       this.refused('missing_api_key', false),
     );
     c(
+      'query-header-names',
+      'key in an authorization, apiKey, api-key or x-api-key parameter is not accepted',
+      'CRED-07',
+      this.request(op, undefined, {
+        query: { authorization: `Bearer ${key}`, apiKey: key, 'api-key': key, 'x-api-key': key },
+      }),
+      this.refused('missing_api_key', false),
+    );
+    // A browser asks for HTML; the refusal is the contract's JSON all the same.
+    c(
+      'missing-key-html-accepted',
+      'missing key with Accept: text/html still gets the JSON error',
+      'ERR-01',
+      this.request(op, undefined, {
+        headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
+      }),
+      this.refused('missing_api_key', false),
+    );
+    c(
       'header-and-query',
       'key sent in header and query at once is a bad request',
       'CRED-08',
@@ -318,6 +401,41 @@ class Generator {
       }),
       { status: 400, code: 'invalid_request' },
     );
+    c(
+      'empty-and-valid-authorization',
+      'an empty Authorization header beside a valid one is a bad request',
+      'CRED-09',
+      this.request(op, '', { extraHeaders: [['Authorization', `Bearer ${key}`]] }),
+      { status: 400, code: 'invalid_request' },
+    );
+    // HEAD is GET without the body (RFC 9110 §9.3.2): refused the same way, with the same
+    // challenge; only the status and headers can be judged.
+    if (op.method === 'GET') {
+      c(
+        'head-missing-key',
+        'HEAD without a key is refused with a challenge',
+        'CRED-02',
+        this.request(op, undefined, { method: 'HEAD' }),
+        { ...this.refused('missing_api_key', false), code: undefined },
+      );
+      c(
+        'head-unknown-key',
+        'HEAD with an unknown key is refused with a challenge',
+        'CRED-04',
+        this.request(op, `Bearer ${live}${body()}`, { method: 'HEAD' }),
+        { ...this.refused('invalid_api_key', true), code: undefined },
+      );
+      c(
+        'head-two-authorization-headers',
+        'HEAD with two Authorization headers is a bad request',
+        'CRED-09',
+        this.request(op, `Bearer ${key}`, {
+          method: 'HEAD',
+          extraHeaders: [['Authorization', `Bearer ${live}${body()}`]],
+        }),
+        { status: 400 },
+      );
+    }
     this.single(
       'lifecycle',
       op,
@@ -658,6 +776,105 @@ class Generator {
       },
       { status: 404, code: 'not_found' },
     );
+    const other = (
+      slug: string,
+      title: string,
+      req: string,
+      request: RequestSpec,
+      e: Expectation,
+    ) => this.single('precedence', null, slug, title, req, request, e);
+    // Off the routes, the same credential rules hold: the gate of unknown paths is often
+    // a second one, and must agree with the first.
+    other(
+      'unknown-route-lowercase-scheme',
+      'unknown path with a valid key and "bearer" gets 404',
+      'CRED-06',
+      { ...route, headers: { authorization: 'bearer {{key:valid.enterprise}}' } },
+      { status: 404, code: 'not_found' },
+    );
+    other(
+      'unknown-route-test-key',
+      'unknown path with a test key gets 401',
+      'CRED-05',
+      {
+        ...route,
+        headers: {
+          authorization: `Bearer ${this.contract.keyFormat.testPrefix}${fakeBody(this.faker, 40)}`,
+        },
+      },
+      this.refused('test_key_not_supported', true),
+    );
+    any(
+      'undecodable-path-unknown-key',
+      'undecodable path with an unknown key gets 401 invalid_api_key',
+      { ...route, path: `${unknown}%ZZ`, headers: { authorization: unknownKey() } },
+      this.refused('invalid_api_key', true),
+    );
+    any(
+      'undecodable-path-valid-key',
+      'undecodable path with a valid key gets 404',
+      {
+        ...route,
+        path: `${unknown}%ZZ`,
+        headers: { authorization: 'Bearer {{key:valid.enterprise}}' },
+      },
+      { status: 404, code: 'not_found' },
+    );
+    any(
+      'non-utf8-path-missing-key',
+      'path whose escapes are not UTF-8 without a key gets 401',
+      { ...route, path: `${unknown}%FF` },
+      this.refused('missing_api_key', false),
+    );
+    any(
+      'head-unknown-route-missing-key',
+      'HEAD to an unknown path without a key gets 401',
+      { ...route, method: 'HEAD' },
+      { ...this.refused('missing_api_key', false), code: undefined },
+    );
+    const knownPath = this.request(known);
+    any(
+      'trailing-slash-missing-key',
+      'a known path with a trailing slash, without a key, gets 401',
+      { ...knownPath, operationId: null, path: `${knownPath.path}/` },
+      this.refused('missing_api_key', false),
+    );
+    for (const method of ['PUT', 'PATCH', 'OPTIONS'].filter((m) => m !== known.method)) {
+      const { body: _, ...request } = knownPath;
+      any(
+        `${method.toLowerCase()}-known-path-missing-key`,
+        `${method} to a known path without a key gets 401`,
+        { ...request, operationId: null, method },
+        this.refused('missing_api_key', false),
+      );
+    }
+    for (const op of ops.filter((o) => o.bodyExample !== undefined)) {
+      const { body: _, ...request } = this.request(op, unknownKey());
+      this.single(
+        'precedence',
+        op,
+        'bad-body-unknown-key',
+        'unparsable body with an unknown key gets 401, not 400',
+        'ORDER-03',
+        { ...request, rawBody: unparsable },
+        this.refused('invalid_api_key', true),
+      );
+    }
+    // A query parameter out of its range is no reason to answer before the key is checked.
+    for (const op of ops) {
+      const limited = Object.entries(op.queryParameters).find(([, p]) => p.maximum !== undefined);
+      if (!limited) continue;
+      const [name, { maximum }] = limited;
+      this.single(
+        'precedence',
+        op,
+        'out-of-range-query-missing-key',
+        `${name} out of range without a key gets 401, not 400`,
+        'ORDER-01',
+        this.request(op, undefined, { query: { [name]: String(maximum! * 5) } }),
+        this.refused('missing_api_key', false),
+      );
+    }
   }
 
   lifecycle(ops: Operation[]) {
@@ -674,11 +891,12 @@ class Generator {
       request: this.request(op, `Bearer {{seq:${name}}}`, connection ? { connection } : {}),
       expect: this.refused('revoked_api_key', true),
     });
-    const create = (name: string, account = 'main'): Step => ({
+    const create = (name: string, account = 'main', keyName?: string): Step => ({
       action: 'create',
       name,
       plan: top,
       account,
+      ...(keyName ? { keyName } : {}),
     });
     const revoke = (name: string): Step => ({ action: 'revoke', name });
     const seq = (id: string, title: string, requirement: string, tags: string[], steps: Step[]) =>
@@ -698,11 +916,24 @@ class Generator {
       ['@revocation'],
       [create('key'), call('key'), revoke('key'), refusedCall('key')],
     );
-    // Every route of the top plan, each asked before the revocation and after: a cache of
-    // answers on some routes would keep a revoked key working there.
+    // Ten answers first: a cache that admits only keys seen often would hold this one.
+    seq(
+      'revocation-hot-key',
+      'revoked key used ten times before is refused on the next request',
+      'LIFE-02',
+      ['@revocation'],
+      [
+        create('key'),
+        ...Array.from({ length: 10 }, () => call('key')),
+        revoke('key'),
+        refusedCall('key'),
+      ],
+    );
+    // Every operation of the top plan, each asked before the revocation and after: a cache
+    // of answers, or of admissions, on some routes would keep a revoked key working there.
     // The same URL before and after, as a cache would key its answers.
     const gets = ops
-      .filter((o) => o.plans.includes(top) && o.method === 'GET')
+      .filter((o) => o.plans.includes(top))
       .map((o) => ({ o, request: this.request(o, 'Bearer {{seq:key}}') }));
     const before: Step[] = gets.map(({ o, request }) => ({
       action: 'request',
@@ -785,6 +1016,38 @@ class Generator {
         call('mobile'),
         { action: 'list', names: ['web', 'batch', 'mobile'], requirement: 'LIFE-04' },
       ],
+    ); // Names are labels, not identities: two keys may share one (the contract sets no rule
+    // against it), and a rotation often gives the new key the old one's name.
+    seq(
+      'rotation-same-name',
+      'rotation to a key of the same name keeps both working until the old is revoked',
+      'LIFE-03',
+      ['@rotation'],
+      [
+        create('old', 'main', 'app'),
+        call('old'),
+        create('new', 'main', 'app'),
+        call('old'),
+        call('new'),
+        revoke('old'),
+        refusedCall('old'),
+        call('new'),
+      ],
+    );
+    seq(
+      'independence-same-name',
+      'revoking one of two keys of the same name leaves the other working',
+      'LIFE-04',
+      ['@independence'],
+      [
+        create('first', 'main', 'twin'),
+        create('second', 'main', 'twin'),
+        call('first'),
+        call('second'),
+        revoke('first'),
+        call('second'),
+        refusedCall('first'),
+      ],
     );
   }
 
@@ -824,16 +1087,18 @@ class Generator {
       }
       if (post) {
         // The credential is checked before the body is read, so a broken body changes nothing.
-        const { body: _, ...request } = this.request(op);
-        this.single(
-          'management',
-          op,
-          'no-credential-bad-body',
-          'refused without the credential, before its broken body is read',
-          'MGMT-04',
-          { ...request, rawBody: '{"name": ' },
-          this.refused('missing_api_key', false),
-        );
+        for (const [slug, title, auth, expect] of cases) {
+          const { body: _, ...request } = this.request(op, auth);
+          this.single(
+            'management',
+            op,
+            `${slug}-bad-body`,
+            `${title}, before its broken body is read`,
+            'MGMT-04',
+            { ...request, rawBody: '{"name": ' },
+            expect,
+          );
+        }
       }
       // As API keys (CRED-07), the management token is no credential in a query string,
       // where proxies and access logs keep it.
@@ -944,6 +1209,29 @@ class Generator {
       { name: named('field'), plan, allowedIPs: ['198.51.100.7'] },
       'allowedIPs',
     );
+    bad('missing-name', 'key without a name is refused', { plan }, 'name');
+    bad('missing-plan', 'key without a plan is refused', { name: named('no plan') }, 'plan');
+    // An empty entry dropped in silence would leave a key open to every address.
+    bad(
+      'empty-address',
+      'key with an empty allowlist entry is refused',
+      { name: named('entry'), plan, allowedIps: [''] },
+      'allowedIps',
+    );
+    bad(
+      'invalid-account',
+      'key with an account id of another form is refused',
+      { name: named('account'), plan, accountId: 'Main Account' },
+      'accountId',
+    );
+    bad(
+      'list-invalid-account',
+      'listing by an account id of another form is refused',
+      undefined,
+      'accountId',
+      'GET',
+      '/v1/keys?accountId=Main%20Account',
+    );
     const broken = '{"name": "cci-conformance", "plan":';
     // Broken JSON has no field to name, and how the message words it is free.
     bad('malformed-json', 'malformed JSON body is refused', broken, undefined);
@@ -955,6 +1243,15 @@ class Generator {
       undefined,
       'DELETE',
       unknownId,
+      404,
+    );
+    bad(
+      'unknown-key-id-other-form',
+      'revoking an id of another form gets 404 too',
+      undefined,
+      undefined,
+      'DELETE',
+      `/v1/keys/${this.faker.word.noun()}`,
       404,
     );
   }

@@ -4,9 +4,11 @@
  *
  * - `{{key:ROLE}}` the secret of a provisioned key (see {@link KeyRole});
  * - `{{seq:NAME}}` the secret of a key created earlier in the same sequence;
- * - `{{near-middle:ROLE}}`, `{{near-length:ROLE}}`, `{{near-case:ROLE}}` a well-formed key
- *   that differs from the role's key by one character in the middle, by one in length,
- *   or by the case of one letter (see `nearMiss`);
+ * - `{{near-middle:ROLE}}`, `{{near-length:ROLE}}`, `{{near-case:ROLE}}`,
+ *   `{{near-last:ROLE}}` a well-formed key that differs from the role's key by one
+ *   character in the middle, by one in length, by the case of one letter, or in its last
+ *   character; `{{near-prefix:ROLE}}` the role's key with its prefix in upper case (see
+ *   `nearMiss`);
  * - `{{token:management}}` the target's management token.
  */
 
@@ -89,6 +91,8 @@ export interface CreateStep {
   plan: string;
   /** The account, relative to the run: keys of one sequence share it. */
   account: string;
+  /** The name the key is given, after the run's own words; `name` when absent. */
+  keyName?: string;
 }
 
 export interface RevokeStep {

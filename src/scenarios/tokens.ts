@@ -99,7 +99,7 @@ export function malformedCredentials(faker: Faker, format: KeyFormat): Malformed
 }
 
 /** How a near miss differs from the key it is made from. */
-export type NearMiss = 'middle' | 'length' | 'case';
+export type NearMiss = 'middle' | 'length' | 'case' | 'last' | 'prefix';
 
 /**
  * A well-formed key that is not `key` but shares nearly all of it, for servers that
@@ -110,11 +110,20 @@ export type NearMiss = 'middle' | 'length' | 'case';
  *   the format allows; the first characters stay, so a comparison of a fixed-width
  *   prefix of the key (a truncating column or hash) matches it;
  * - `case`: the first letter of the body in the other case, which a lookup that ignores
- *   case matches.
+ *   case matches;
+ * - `last`: its last character changed, which a server that treats the end of a key as a
+ *   checksum and never compares it matches;
+ * - `prefix`: the prefix in upper case, so no longer of the documented shape at all (a
+ *   malformed key, CRED-03), which a server that folds the prefix accepts.
  */
 export function nearMiss(key: string, format: KeyFormat, change: NearMiss): string {
   const prefix = key.startsWith(format.testPrefix) ? format.testPrefix : format.livePrefix;
   const bodyLength = key.length - prefix.length;
+  if (change === 'prefix') return `${prefix.toUpperCase()}${key.slice(prefix.length)}`;
+  if (change === 'last') {
+    const last = key.at(-1)!;
+    return `${key.slice(0, -1)}${BASE62[(BASE62.indexOf(last) + 1) % BASE62.length]}`;
+  }
   if (change === 'length') {
     return bodyLength > format.bodyMinLength ? key.slice(0, -1) : `${key}${key.at(-1)}`;
   }

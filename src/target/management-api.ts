@@ -74,7 +74,8 @@ export class ManagementApi {
     };
   }
 
-  async revoke(id: string): Promise<void> {
+  /** Revokes a key; the answer is returned for checks of what it shows. */
+  async revoke(id: string): Promise<HttpResponse> {
     const res = await this.raw('DELETE', `/v1/keys/${encodeURIComponent(id)}`);
     if (res.status !== 204 && res.status !== 200) {
       throw new ManagementError(
@@ -83,6 +84,7 @@ export class ManagementApi {
         `expected 204, got ${res.status} ${res.body.slice(0, 300)}`,
       );
     }
+    return res;
   }
 
   async list(accountId?: string): Promise<{ res: HttpResponse; keys: KeyListing[] }> {
