@@ -29,12 +29,17 @@ function parseField(text: string): ParsedChallenge[] | undefined {
   let rest = text.trim();
   let current: ParsedChallenge | undefined;
   while (rest.length > 0) {
+    // Parameters, and challenges, are comma-separated lists; only a challenge's first
+    // parameter follows its scheme after a space alone.
+    const separated = /^[\s,]*,/.test(rest);
     rest = rest.replace(/^[\s,]+/, '');
     if (rest.length === 0) break;
     const token = TOKEN.exec(rest)?.[0];
     if (!token) return undefined;
     const after = rest.slice(token.length);
     const param = /^\s*=\s*/.exec(after);
+    const first = current === undefined || (current.params.length === 0 && !current.token68);
+    if (!separated && !first) return undefined;
     if (param && current && !/^\s*=\s*(,|$)/.test(after)) {
       // name = token / quoted-string
       rest = after.slice(param[0].length);

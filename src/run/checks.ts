@@ -220,7 +220,10 @@ function showsPrefixWithBody(text: string, prefix: string, body: string): boolea
   const last4 = body.slice(-4);
   for (let at = text.indexOf(prefix); at >= 0; at = text.indexOf(prefix, at + 1)) {
     const next = text.slice(at + prefix.length, at + prefix.length + 5);
-    if (next.startsWith(body[0]!) && !(next.startsWith(last4) && !/[A-Za-z0-9]/.test(next[4] ?? '')))
+    if (
+      next.startsWith(body[0]!) &&
+      !(next.startsWith(last4) && !/[A-Za-z0-9]/.test(next[4] ?? ''))
+    )
       return true;
   }
   return false;

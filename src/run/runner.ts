@@ -12,7 +12,7 @@ import type {
   Source,
   Step,
 } from '../scenarios/model.js';
-import { fillPlaceholders, outgoing } from '../scenarios/fill.js';
+import { fillPlaceholders, managementNearMisses, outgoing } from '../scenarios/fill.js';
 import { redactSecrets } from '../secrets/redact.js';
 import { ManagementApi } from '../target/management-api.js';
 import { runAccount } from '../target/provision.js';
@@ -116,7 +116,12 @@ class Sequence {
     private readonly runner: ScenarioRunner,
     private readonly scenario: Scenario,
   ) {
-    this.secrets = runSecrets(runner.context.state);
+    const { state, contract } = runner.context;
+    // Near misses of the management token are nearly the token: kept out of reports as it is.
+    const near = state.managementToken
+      ? managementNearMisses(state.managementToken, contract.keyFormat)
+      : [];
+    this.secrets = [...runSecrets(state), ...near];
   }
 
   async run(): Promise<ScenarioResult> {

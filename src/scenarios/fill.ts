@@ -13,7 +13,8 @@ export interface FillSources {
   managementToken?: string;
 }
 
-const PLACEHOLDER = /\{\{(key|seq|address|token|near-middle|near-length|near-case|near-last|near-prefix):([^}]+)\}\}/g;
+const PLACEHOLDER =
+  /\{\{(key|seq|address|token|near-middle|near-length|near-case|near-last|near-prefix):([^}]+)\}\}/g;
 
 /** Fills every placeholder of `text` (see model.ts); throws naming one that has no value. */
 export function fillPlaceholders(text: string, from: FillSources): string {
@@ -27,15 +28,30 @@ export function fillPlaceholders(text: string, from: FillSources): string {
           : kind === 'address'
             ? from.addresses[name]
             : kind === 'token'
-              ? name === 'management'
-                ? from.managementToken
-                : undefined
+              ? managementToken(name, from)
               : key === undefined
                 ? undefined
                 : nearMiss(key, from.format, kind.slice('near-'.length) as NearMiss);
     if (value === undefined) throw new Error(`nothing to fill {{${kind}:${name}}} with`);
     return value;
   });
+}
+
+/**
+ * `management` is the target's management token; `management.near-last` and
+ * `management.near-case` are near misses of it, as of keys (see `nearMiss`).
+ */
+function managementToken(name: string, from: FillSources): string | undefined {
+  const token = from.managementToken;
+  if (token === undefined) return undefined;
+  if (name === 'management') return token;
+  const change = /^management\.near-(last|case)$/.exec(name)?.[1] as NearMiss | undefined;
+  return change ? nearMiss(token, from.format, change) : undefined;
+}
+
+/** The near misses of the management token that scenarios send, to redact them like it. */
+export function managementNearMisses(token: string, format: KeyFormat): string[] {
+  return (['last', 'case'] as const).map((change) => nearMiss(token, format, change));
 }
 
 /** A request's header lines and body as they go out, placeholders filled. */

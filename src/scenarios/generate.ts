@@ -5,6 +5,7 @@ import { faker } from '@faker-js/faker/locale/en';
 import type { Contract, Operation } from '../contract/model.js';
 import type { Expectation, Family, KeyRole, RequestSpec, Scenario, Source, Step } from './model.js';
 import { fakeBody, malformedCredentials } from './tokens.js';
+import { UPPER_CLIENT } from '../target/addresses.js';
 
 export interface GenerateOptions {
   /** Seeds path parameters and generated tokens; the same seed gives the same scenarios. */
@@ -27,6 +28,8 @@ export function generateScenarios(contract: Contract, options: GenerateOptions):
     g.plans(op);
     g.addresses(op);
   }
+  const probe = secured.find((op) => op.method === 'GET');
+  if (probe) g.addressForms(probe);
   g.precedence(secured);
   g.lifecycle(secured);
   g.management(secured);
@@ -284,6 +287,12 @@ class Generator {
         'a cci_test_ prefix with a short body is malformed',
         `Bearer ${test}short`,
       ],
+      // RFC 9110 §11.4: credentials = auth-scheme [ 1*SP ... ]: spaces, not a tab.
+      [
+        'tab-after-scheme',
+        'a tab between Bearer and a valid key is malformed',
+        `Bearer\t{{key:${top}}}`,
+      ],
     ] as const) {
       c(
         `malformed.${slug}`,
@@ -367,7 +376,7 @@ class Generator {
     );
     c(
       'query-header-names',
-      'key in an authorization, apiKey, api-key or x-api-key parameter is not accepted',
+      'key in an apiKey-like query parameter is not accepted',
       'CRED-07',
       this.request(op, undefined, {
         query: { authorization: `Bearer ${key}`, apiKey: key, 'api-key': key, 'x-api-key': key },
@@ -403,7 +412,7 @@ class Generator {
     );
     c(
       'empty-and-valid-authorization',
-      'an empty Authorization header beside a valid one is a bad request',
+      'an empty Authorization header and a valid one: bad request',
       'CRED-09',
       this.request(op, '', { extraHeaders: [['Authorization', `Bearer ${key}`]] }),
       { status: 400, code: 'invalid_request' },
@@ -628,6 +637,157 @@ class Generator {
       "a trusted proxy's hop that is not an address is not skipped",
       'unknown',
     );
+  }
+
+  /**
+   * The many ways an allowlist is written and a client named, on one operation: what a
+   * server must read alike whatever the route, so once is enough.
+   */
+  addressForms(op: Operation) {
+    const ip = (
+      slug: string,
+      title: string,
+      req: string,
+      role: string,
+      from: Source,
+      allowed: boolean,
+      extra: Partial<RequestSpec> = {},
+    ) =>
+      this.single(
+        'ip',
+        op,
+        slug,
+        title,
+        req,
+        this.request(op, `Bearer {{key:${role}}}`, { from, ...extra }),
+        allowed ? this.ok(op) : this.refused('ip_not_allowed', true),
+      );
+    ip(
+      'ip-second-entry',
+      'the second allowlist entry admits its address',
+      'IP-01',
+      'ip.second',
+      'allowed',
+      true,
+    );
+    ip(
+      'ip-everywhere',
+      'an allowlist of 0.0.0.0/0 admits every address',
+      'IP-03',
+      'ip.everywhere',
+      'default',
+      true,
+    );
+    ip(
+      'ipv6-long-form',
+      'an IPv6 entry written out in full admits [::1]',
+      'IP-02',
+      'ip.v6.long',
+      'ipv6',
+      true,
+    );
+    ip(
+      'ipv6-cidr',
+      'an IPv6 range admits an address inside it',
+      'IP-03',
+      'ip.v6.cidr',
+      'ipv6',
+      true,
+    );
+    ip(
+      'ipv6-other-address',
+      'an IPv6 entry of another address refuses [::1]',
+      'IP-02',
+      'ip.v6.other',
+      'ipv6',
+      false,
+    );
+    // Other headers that name a client are believed from no one: only X-Forwarded-For,
+    // and only from a trusted proxy (IP-04).
+    ip(
+      'client-named-by-other-headers',
+      'X-Real-IP, Forwarded, True-Client-IP are not believed',
+      'IP-01',
+      'ip.elsewhere',
+      'default',
+      false,
+      {
+        headers: {
+          authorization: 'Bearer {{key:ip.elsewhere}}',
+          'x-real-ip': '{{address:elsewhere}}',
+          forwarded: 'for={{address:elsewhere}}',
+          'true-client-ip': '{{address:elsewhere}}',
+        },
+      },
+    );
+    // From the trusted proxy: hops on two header lines are one list (RFC 9110 §5.3), and
+    // an obfuscated identifier (RFC 7239 §6.3) is no address either.
+    ip(
+      'forwarded-two-lines',
+      'X-Forwarded-For on two lines is read from the right of both',
+      'IP-04',
+      'ip.elsewhere',
+      'trusted-proxy',
+      false,
+      {
+        headers: {
+          authorization: 'Bearer {{key:ip.elsewhere}}',
+          'x-forwarded-for': '{{address:elsewhere}}',
+        },
+        extraHeaders: [['X-Forwarded-For', '203.0.113.77']],
+      },
+    );
+    ip(
+      'forwarded-obfuscated-hop',
+      "a trusted proxy's obfuscated hop is not skipped",
+      'IP-04',
+      'ip.elsewhere',
+      'trusted-proxy',
+      false,
+      {
+        headers: {
+          authorization: 'Bearer {{key:ip.elsewhere}}',
+          'x-forwarded-for': '{{address:elsewhere}}, _hidden',
+        },
+      },
+    );
+    ip(
+      'cidr-upper-range',
+      'a range above 128.0.0.0 admits a client inside it',
+      'IP-03',
+      'ip.cidr.upper',
+      'trusted-proxy',
+      true,
+      {
+        headers: { authorization: 'Bearer {{key:ip.cidr.upper}}', 'x-forwarded-for': UPPER_CLIENT },
+      },
+    );
+    // The plan is checked whatever else passed: an allowlisted key, or a client on IPv6.
+    const [cheapest] = this.contract.plans;
+    const outside = this.contract.operations.filter(
+      (o) => o.security === 'apiKey' && o.method === 'GET' && !o.plans.includes(cheapest!),
+    )[0];
+    if (outside) {
+      const refused = this.refused('plan_restricted', true);
+      this.single(
+        'plans',
+        outside,
+        'outside-plan-allowlisted',
+        'an allowlisted cheapest-plan key is refused: not in its plan',
+        'PLAN-01',
+        this.request(outside, 'Bearer {{key:ip.allowed.cheapest}}', { from: 'allowed' }),
+        refused,
+      );
+      this.single(
+        'plans',
+        outside,
+        'outside-plan-ipv6',
+        'a cheapest-plan key over IPv6 is refused: not in its plan',
+        'PLAN-01',
+        this.request(outside, `Bearer {{key:valid.${cheapest}}}`, { from: 'ipv6' }),
+        refused,
+      );
+    }
   }
 
   precedence(ops: Operation[]) {
@@ -1077,6 +1237,19 @@ class Generator {
         `Bearer {{key:valid.${top}}}`,
         this.refused('invalid_api_key', true),
       ],
+      // Near misses of the real token: refused only by a server that compares all of it.
+      [
+        'near-token-last',
+        "refused with the token's last letter changed",
+        'Bearer {{token:management.near-last}}',
+        this.refused('invalid_api_key', true),
+      ],
+      [
+        'near-token-case',
+        "refused with one token letter's case swapped",
+        'Bearer {{token:management.near-case}}',
+        this.refused('invalid_api_key', true),
+      ],
     ];
     for (const op of ops) {
       const post = op.method.toUpperCase() === 'POST';
@@ -1093,7 +1266,7 @@ class Generator {
             'management',
             op,
             `${slug}-bad-body`,
-            `${title}, before its broken body is read`,
+            `${title}, before a broken body`,
             'MGMT-04',
             { ...request, rawBody: '{"name": ' },
             expect,

@@ -75,6 +75,38 @@ function elsewhereAllowlists({ address, range }: Elsewhere): Record<string, stri
   };
 }
 
+/**
+ * The allowlists that must admit the `allowed` source: alone, second after an address
+ * elsewhere (a server that reads only the first entry refuses it), on a key of the
+ * cheapest plan (whose plan must still be checked), and as the range of every address.
+ */
+function allowedAllowlists(allowed: string, elsewhere: string): Record<string, string[]> {
+  return {
+    'ip.allowed': [allowed],
+    'ip.second': [elsewhere, allowed],
+    'ip.allowed.cheapest': [allowed],
+    'ip.everywhere': [allowed.includes(':') ? '::/0' : '0.0.0.0/0'],
+    // Above 128.0.0.0, where a signed 32-bit comparison of addresses goes wrong; its
+    // clients are named by the trusted proxy (RFC 2544's benchmarking range).
+    'ip.cidr.upper': [UPPER_RANGE],
+  };
+}
+
+/** A range above 128.0.0.0 and a client in it, sent as the trusted proxy's last hop. */
+export const UPPER_RANGE = '198.18.0.0/15';
+export const UPPER_CLIENT = '198.19.0.7';
+
+/**
+ * IPv6 allowlists, checked from [::1]: the loopback written out in full (RFC 4291 §2.2),
+ * a /127 range that holds it, and another address, which must refuse it.
+ */
+const IPV6_ALLOWLISTS: Record<string, string[]> = {
+  'ip.v6': [LOOPBACK.ipv6],
+  'ip.v6.long': ['0:0:0:0:0:0:0:1'],
+  'ip.v6.cidr': ['::/127'],
+  'ip.v6.other': ['::2'],
+};
+
 /** On loopback every source is a real local address. */
 export function loopbackPlan(
   ipv6Url: string | undefined,
@@ -100,13 +132,18 @@ export function loopbackPlan(
     missingSources,
     allowlists: {
       ...elsewhereAllowlists(DEFAULT_ELSEWHERE),
-      'ip.allowed': [LOOPBACK.allowed],
+      ...allowedAllowlists(LOOPBACK.allowed, DEFAULT_ELSEWHERE.address),
       'ip.cidr': [LOOPBACK.cidr],
-      ...(ipv6Url ? { 'ip.v6': [LOOPBACK.ipv6] } : {}),
+      ...(ipv6Url ? IPV6_ALLOWLISTS : {}),
     },
     missingAllowlists: ipv6Url
       ? {}
-      : { 'ip.v6': 'the target does not answer on IPv6 loopback ([::1])' },
+      : Object.fromEntries(
+          Object.keys(IPV6_ALLOWLISTS).map((role) => [
+            role,
+            'the target does not answer on IPv6 loopback ([::1])',
+          ]),
+        ),
   };
 }
 
@@ -145,9 +182,11 @@ export function remotePlan(
       allowlists: shared,
       missingAllowlists: {
         ...nowhere,
-        'ip.allowed': why,
+        ...Object.fromEntries(Object.keys(allowedAllowlists('', '')).map((role) => [role, why])),
         'ip.cidr': why,
-        'ip.v6': missingSources.ipv6!,
+        ...Object.fromEntries(
+          Object.keys(IPV6_ALLOWLISTS).map((role) => [role, missingSources.ipv6!]),
+        ),
       },
     };
   }
@@ -160,7 +199,25 @@ export function remotePlan(
   return {
     sources: { default: null, allowed: null, 'cidr-inside': null },
     missingSources,
-    allowlists: { ...shared, 'ip.allowed': [observed], 'ip.cidr': [range] },
-    missingAllowlists: { ...nowhere, 'ip.v6': missingSources.ipv6! },
+    allowlists: {
+      ...shared,
+      ...(elsewhere
+        ? allowedAllowlists(observed, elsewhere.address)
+        : {
+            'ip.allowed': [observed],
+            'ip.allowed.cheapest': [observed],
+            'ip.cidr.upper': [UPPER_RANGE],
+          }),
+      'ip.cidr': [range],
+    },
+    missingAllowlists: {
+      ...nowhere,
+      ...(elsewhere
+        ? {}
+        : { 'ip.second': nowhere['ip.elsewhere']!, 'ip.everywhere': nowhere['ip.elsewhere']! }),
+      ...Object.fromEntries(
+        Object.keys(IPV6_ALLOWLISTS).map((role) => [role, missingSources.ipv6!]),
+      ),
+    },
   };
 }

@@ -68,6 +68,10 @@ describe('WWW-Authenticate parsing', () => {
     assert.equal(parseChallenges(['bearer REALM=cci'])![0]!.params[0]!.name, 'realm');
     assert.equal(parseChallenges(['Negotiate abc123=='])![0]!.token68, 'abc123==');
     assert.equal(parseChallenges(['Bearer realm="unterminated']), undefined);
+    // Parameters are a comma-separated list (RFC 9110 §11.3): spaces alone do not part them.
+    assert.equal(parseChallenges(['Bearer realm="cci" error="invalid_token"']), undefined);
+    assert.equal(parseChallenges(['Bearer realm="cci", error="x" Basic realm="y"']), undefined);
+    assert.ok(parseChallenges(['Bearer realm="cci" ,error="invalid_token"']));
   });
 });
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONTRACT_PATH, loadContract, parseContract } from '../../src/contract/load.js';
 import { generateScenarios } from '../../src/scenarios/generate.js';
+import { fillPlaceholders, managementNearMisses } from '../../src/scenarios/fill.js';
 import { nearMiss } from '../../src/scenarios/tokens.js';
 
 const contract = loadContract();
@@ -73,6 +74,39 @@ describe('near misses of a key', () => {
     assert.equal(longer.length, shortest.length + 1);
     assert.ok(longer.startsWith(shortest));
     for (const near of [shorter, longer]) assert.match(near, format.pattern);
+  });
+
+  it('changes only the last character, or only the prefix to upper case', () => {
+    const last = nearMiss(key, format, 'last');
+    assert.equal(last.slice(0, -1), key.slice(0, -1));
+    assert.notEqual(last, key);
+    assert.match(last, format.pattern);
+    const prefix = nearMiss(key, format, 'prefix');
+    assert.equal(
+      prefix,
+      `${format.livePrefix.toUpperCase()}${key.slice(format.livePrefix.length)}`,
+    );
+    assert.doesNotMatch(prefix, format.pattern);
+  });
+
+  it('fills near misses of the management token with what the run redacts', () => {
+    const token = 'admin-token-0123456789';
+    const sources = {
+      keys: {},
+      addresses: {},
+      created: () => undefined,
+      format,
+      managementToken: token,
+    };
+    const sent = ['last', 'case'].map((c) =>
+      fillPlaceholders(`{{token:management.near-${c}}}`, sources),
+    );
+    assert.deepEqual(sent, managementNearMisses(token, format));
+    for (const near of sent) assert.notEqual(near, token);
+    assert.throws(
+      () => fillPlaceholders('{{token:management.near-other}}', sources),
+      /nothing to fill/,
+    );
   });
 });
 

@@ -1,7 +1,10 @@
+import { addressFormVariants } from './address-forms.js';
 import { addressVariants } from './addresses.js';
 import { correctBodyVariants } from './correct-bodies.js';
 import { correctTransportVariants } from './correct-transport.js';
 import { credentialVariants } from './credentials.js';
+import { edgeVariants } from './edges.js';
+import { entryVariants } from './entries.js';
 import { errorVariants } from './errors.js';
 import { lifecycleVariants } from './lifecycle.js';
 import { managementVariants } from './management.js';
@@ -28,6 +31,9 @@ export const VARIANTS: Variant[] = [
   ...orderVariants,
   ...lifecycleVariants,
   ...managementVariants,
+  ...edgeVariants,
+  ...entryVariants,
+  ...addressFormVariants,
   ...correctBodyVariants,
   ...correctTransportVariants,
 ];
