@@ -483,15 +483,16 @@ class Generator {
     }
   }
 
-  addresses(op: Operation) {
-    const ip = (
+  /** An `@ip` scenario: `role`'s key on `op` from `from`, admitted or refused. */
+  private ipScenario(op: Operation) {
+    return (
       slug: string,
       title: string,
       req: string,
       role: string,
       from: Source,
       allowed: boolean,
-      extra = {},
+      extra: Partial<RequestSpec> = {},
     ) =>
       this.single(
         'ip',
@@ -502,6 +503,10 @@ class Generator {
         this.request(op, `Bearer {{key:${role}}}`, { from, ...extra }),
         allowed ? this.ok(op) : this.refused('ip_not_allowed', true),
       );
+  }
+
+  addresses(op: Operation) {
+    const ip = this.ipScenario(op);
     ip(
       'ip-allowed',
       'allowlisted key works from its address',
@@ -644,24 +649,7 @@ class Generator {
    * server must read alike whatever the route, so once is enough.
    */
   addressForms(op: Operation) {
-    const ip = (
-      slug: string,
-      title: string,
-      req: string,
-      role: string,
-      from: Source,
-      allowed: boolean,
-      extra: Partial<RequestSpec> = {},
-    ) =>
-      this.single(
-        'ip',
-        op,
-        slug,
-        title,
-        req,
-        this.request(op, `Bearer {{key:${role}}}`, { from, ...extra }),
-        allowed ? this.ok(op) : this.refused('ip_not_allowed', true),
-      );
+    const ip = this.ipScenario(op);
     ip(
       'ip-second-entry',
       'the second allowlist entry admits its address',

@@ -1,5 +1,4 @@
 import { sendError } from '../../reference/errors.js';
-import { digestKeyHex } from '../../src/secrets/keys.js';
 import {
   behindKeyGate,
   bearerToken,
@@ -7,6 +6,7 @@ import {
   onJsonReply,
   operationOf,
   presentedKey,
+  lookupByPart,
   wrapLookup,
 } from './hooks.js';
 import type { Variant } from './model.js';
@@ -102,21 +102,8 @@ export const credentialVariants: Variant[] = [
     breaks: 'CRED-04',
     description: 'keys are matched on the first 32 characters of their body (a fixed-width column)',
     applied: 'store-wrapper',
-    app: (app) => {
-      const { store, contract } = app.cci;
-      const head = (key: string) => key.slice(0, contract.keyFormat.livePrefix.length + 32);
-      const byHead = new Map<string, string>();
-      const create = store.create.bind(store);
-      store.create = (...args) => {
-        const made = create(...args);
-        byHead.set(digestKeyHex(head(made.key)), made.stored.id);
-        return made;
-      };
-      wrapLookup(app, (next, secret) => {
-        const id = byHead.get(digestKeyHex(head(secret)));
-        return next(secret) ?? (id === undefined ? undefined : store.get(id));
-      });
-    },
+    app: (app) =>
+      lookupByPart(app, (key) => key.slice(0, app.cci.contract.keyFormat.livePrefix.length + 32)),
   },
   {
     id: 'first-authorization-wins',

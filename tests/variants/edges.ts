@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { QUERY_CREDENTIAL_PARAMS } from '../../reference/credentials.js';
 import { sendError } from '../../reference/errors.js';
-import { digestKeyHex } from '../../src/secrets/keys.js';
 import { badJson } from './order.js';
 import {
   behindKeyGate,
@@ -15,7 +14,7 @@ import {
   queryValue,
   setAuthorization,
   keepFirstAuthorization,
-  wrapLookup,
+  lookupByPart,
 } from './hooks.js';
 import type { Variant } from './model.js';
 
@@ -291,21 +290,7 @@ export const edgeVariants: Variant[] = [
     description:
       'the last 6 characters are taken as a checksum and not compared: keys are looked up without them',
     applied: 'store-wrapper',
-    app: (app) => {
-      const { store } = app.cci;
-      const byHead = new Map<string, string>();
-      const head = (key: string) => `${key.length}:${key.slice(0, -6)}`;
-      const create = store.create.bind(store);
-      store.create = (...args) => {
-        const made = create(...args);
-        byHead.set(digestKeyHex(head(made.key)), made.stored.id);
-        return made;
-      };
-      wrapLookup(app, (next, secret) => {
-        const id = byHead.get(digestKeyHex(head(secret)));
-        return next(secret) ?? (id === undefined ? undefined : store.get(id));
-      });
-    },
+    app: (app) => lookupByPart(app, (key) => `${key.length}:${key.slice(0, -6)}`),
   },
   {
     id: 'query-authorization-param',

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Operation } from '../../src/contract/model.js';
 import type { StoredKey } from '../../reference/store.js';
+import { digestKeyHex } from '../../src/secrets/keys.js';
 
 /** Helpers the variants share to change a built reference app from outside. */
 
@@ -90,6 +91,25 @@ export function wrapLookup(
   const store = app.cci.store;
   const next = store.findBySecret.bind(store);
   store.findBySecret = (secret: string) => wrap(next, secret);
+}
+
+/**
+ * A store that also finds a key by `part` of it (a checksum-less head, a truncated
+ * column): what the real lookup misses, a presented key with the same part finds.
+ */
+export function lookupByPart(app: FastifyInstance, part: (key: string) => string): void {
+  const { store } = app.cci;
+  const byPart = new Map<string, string>();
+  const create = store.create.bind(store);
+  store.create = (...args) => {
+    const made = create(...args);
+    byPart.set(digestKeyHex(part(made.key)), made.stored.id);
+    return made;
+  };
+  wrapLookup(app, (next, secret) => {
+    const id = byPart.get(digestKeyHex(part(secret)));
+    return next(secret) ?? (id === undefined ? undefined : store.get(id));
+  });
 }
 
 /** The URL of a request without the named query parameters. */
