@@ -171,6 +171,8 @@ describe('response checks', () => {
       ['base64 of the header', [['X-Auth', base64(`Bearer ${real}`)]]],
       ['base64url', [['X-Auth', base64(`x${real}`).replace(/\+/g, '-').replace(/\//g, '_')]]],
       ['prefix and first four', [['X-Hint', `${real.slice(0, 13)}…${real.slice(-4)}`]]],
+      ['hex', [['X-Debug-Token', Buffer.from(real).toString('hex')]]],
+      ['hex in capitals', [['X-Debug-Token', Buffer.from(real).toString('hex').toUpperCase()]]],
     ];
     for (const [what, headers] of dressed) {
       const res = response(401, err('revoked_api_key'), [...ok, ...headers]);
@@ -185,6 +187,19 @@ describe('response checks', () => {
         what,
       );
     }
+    // The reason phrase of the status line is part of the answer too.
+    const phrase = {
+      ...response(401, err('invalid_api_key'), ok),
+      statusMessage: `Unknown ${real}`,
+    };
+    assert.ok(
+      checkResponse(revoked, phrase, {
+        requirement: 'LIFE-01',
+        realm: 'cci',
+        validator,
+        secrets: [real],
+      }).some((c) => c.requirement === 'ERR-02' && !c.ok),
+    );
     // The last four alone, as listings and redacted evidence show them, is no leak.
     const redacted = response(401, err('revoked_api_key'), [
       ...ok,
@@ -205,6 +220,22 @@ describe('response checks', () => {
 });
 
 describe('management checks', () => {
+  it('MGMT-01: a listing shows a key no further than its prefix and last four', () => {
+    const real = `cci_live_${randomBase62(36)}QzXw`;
+    const listed = (shown: string) =>
+      checkResponse({ status: 200 }, response(200, { keys: [{ id: 'key_1', shown }] }), {
+        requirement: 'MGMT-01',
+        realm: 'cci',
+        validator,
+        secrets: [real],
+        listing: true,
+      }).filter((c) => !c.ok).length;
+    assert.equal(listed(`cci_live_…${real.slice(-4)}`), 0);
+    assert.equal(listed(`cci_live_${real.slice(-4)}`), 0);
+    assert.ok(listed(`${real.slice(0, 12)}…${real.slice(-4)}`) > 0, 'the prefix and three');
+    assert.ok(listed(real.slice(9, 15)) > 0, 'six characters of the body');
+  });
+
   it('MGMT-02: a refusal must name what is wrong, in its message or details', () => {
     const named = response(400, { error: { code: 'invalid_request', message: '/name is blank' } });
     assert.equal(namesCheck('name', named).ok, true);
