@@ -176,9 +176,9 @@ function secretCheck(res: HttpResponse, secrets: string[], listing: boolean): Ch
 const FRAGMENT = 8;
 
 /**
- * In a listing, the shortest run of a body's characters that is more than a listing may
- * show: five would be its last four and one more, six is too long to occur by chance in a
- * listing's few kilobytes (62^6 values).
+ * In a listing, the shortest run of a body's characters, in its own case, that is more
+ * than a listing may show: five would be its last four and one more, six is too long to
+ * occur by chance (62^6 values) even in the listing of a thousand keys.
  */
 const LISTING_FRAGMENT = 6;
 
@@ -202,9 +202,13 @@ function holdsRun(text: string, secret: string, listing: boolean): boolean {
   // In any case: a key folded to lower or upper case is still the key to a server that
   // compares keys ignoring case, and 8 characters of one are no accident either way.
   const folded = text.toLowerCase();
-  const run = listing ? LISTING_FRAGMENT : FRAGMENT;
-  for (let i = 0; i + run <= body.length; i++) {
-    if (folded.includes(body.slice(i, i + run).toLowerCase())) return true;
+  for (let i = 0; i + FRAGMENT <= body.length; i++) {
+    if (folded.includes(body.slice(i, i + FRAGMENT).toLowerCase())) return true;
+  }
+  if (listing) {
+    for (let i = 0; i + LISTING_FRAGMENT <= body.length; i++) {
+      if (text.includes(body.slice(i, i + LISTING_FRAGMENT))) return true;
+    }
   }
   // The prefix and the first characters: more than the last four a listing may show. In a
   // listing, the prefix may be followed by the last four (a masked key) and nothing else.
@@ -215,16 +219,19 @@ function holdsRun(text: string, secret: string, listing: boolean): boolean {
   return inBase64(text, secret);
 }
 
-/** True when `prefix` is followed in `text` by a character of `body` other than its last four. */
+/**
+ * True when `prefix` is followed in `text` by the first three characters of `body`: a mask
+ * that shows the start of the key. Three, so that another key's `prefix` + last four, which
+ * a listing of many keys may show, matches by chance only once in 238,000 keys; the
+ * key's own last four after its prefix is no start of it.
+ */
 function showsPrefixWithBody(text: string, prefix: string, body: string): boolean {
-  const last4 = body.slice(-4);
-  for (let at = text.indexOf(prefix); at >= 0; at = text.indexOf(prefix, at + 1)) {
-    const next = text.slice(at + prefix.length, at + prefix.length + 5);
-    if (
-      next.startsWith(body[0]!) &&
-      !(next.startsWith(last4) && !/[A-Za-z0-9]/.test(next[4] ?? ''))
-    )
-      return true;
+  const start = `${prefix}${body.slice(0, 3)}`;
+  const ownMask = `${prefix}${body.slice(-4)}`;
+  for (let at = text.indexOf(start); at >= 0; at = text.indexOf(start, at + 1)) {
+    const masked =
+      text.startsWith(ownMask, at) && !/[A-Za-z0-9]/.test(text[at + ownMask.length] ?? '');
+    if (!masked) return true;
   }
   return false;
 }
