@@ -41,7 +41,12 @@ const fail = (requirement: string, what: string, expected: string, actual: strin
  * schema (ERR-01), 401s carry a proper challenge (CHAL-01, CHAL-02), and no secret
  * comes back (ERR-02).
  */
-export function checkResponse(expect: Expectation, res: HttpResponse, ctx: CheckContext): Check[] {
+export function checkResponse(
+  expected: Expectation,
+  res: HttpResponse,
+  ctx: CheckContext,
+): Check[] {
+  const expect = (expected.otherwise ?? []).find((e) => e.status === res.status) ?? expected;
   const checks: Check[] = [];
   const req = ctx.requirement;
   checks.push(

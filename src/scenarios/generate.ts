@@ -766,6 +766,20 @@ class Generator {
         this.request(outside, 'Bearer {{key:ip.allowed.cheapest}}', { from: 'allowed' }),
         refused,
       );
+      // A letter of the path percent-encoded is the same URI (RFC 3986 §6.2.2.2). A server
+      // may route it to the operation, and must then check the plan, or to nothing (404).
+      const encoded = encodeOneLetter(this.request(outside).path);
+      if (encoded) {
+        this.single(
+          'plans',
+          outside,
+          'outside-plan-encoded-path',
+          'a percent-encoded letter in the path does not skip the plan',
+          'PLAN-01',
+          { ...this.request(outside, `Bearer {{key:valid.${cheapest}}}`), path: encoded },
+          { ...refused, otherwise: [{ status: 404, code: 'not_found' }] },
+        );
+      }
       this.single(
         'plans',
         outside,
@@ -1416,4 +1430,14 @@ class Generator {
       404,
     );
   }
+}
+
+/** `path` with the first letter of its last segment percent-encoded, if it has one. */
+function encodeOneLetter(path: string): string | undefined {
+  const at = path.lastIndexOf('/') + 1;
+  const letter = path.slice(at).search(/[a-z]/i);
+  if (letter < 0) return undefined;
+  const i = at + letter;
+  const hex = path.charCodeAt(i).toString(16).toUpperCase();
+  return `${path.slice(0, i)}%${hex}${path.slice(i + 1)}`;
 }

@@ -78,6 +78,11 @@ export interface Expectation {
   code?: string;
   /** Required on a 401; absent otherwise. */
   challenge?: Challenge;
+  /**
+   * Other answers that are right too, where the contract leaves the reading of a request
+   * open: the one whose status came back is the one checked.
+   */
+  otherwise?: Expectation[];
 }
 
 /** A request and what must come back. */

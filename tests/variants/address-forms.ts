@@ -143,4 +143,15 @@ export const addressFormVariants: Variant[] = [
         : entry,
     ),
   },
+  {
+    id: 'plan-raw-path',
+    breaks: 'PLAN-01',
+    description: 'the plan rule matches the raw path: a percent-encoded path is unrestricted',
+    applied: 'handler-wrapper',
+    app: (app) =>
+      loader((key, req) =>
+        (req?.url ?? '').split('?')[0]!.includes('%') ? { ...key, plan: topPlan(app) } : key,
+      )(app),
+    handler: withRequest,
+  },
 ];

@@ -25,6 +25,21 @@ export const correctTransportVariants: Variant[] = [
     proxy: { response: (headers) => headers.map(([name, value]) => [alternating(name), value]) },
   }),
   correct({
+    id: 'encoded-letters-unrouted',
+    description:
+      'a percent-encoded letter in a path is not decoded before routing: such a path names nothing',
+    applied: 'handler-wrapper',
+    handler: (next) => (req, res) => {
+      const url = req.url ?? '/';
+      const at = url.indexOf('?');
+      const path = at < 0 ? url : url.slice(0, at);
+      // %64 stays the three characters "%64": written as %2564, which the router decodes so.
+      const kept = path.replace(/%(?=(?:[46][1-9A-Fa-f]|[57][0-9Aa]|3[0-9]))/g, '%25');
+      req.url = at < 0 ? kept : `${kept}${url.slice(at)}`;
+      next(req, res);
+    },
+  }),
+  correct({
     id: 'media-type-respelled',
     description: 'JSON is labelled Application/JSON; Charset="UTF-8" (RFC 9110 §8.3.1: any case)',
     applied: 'hook',
