@@ -206,16 +206,21 @@ function readPlans(at: Pointer, pointer: string, plans: Set<string>): string[] {
   return listed;
 }
 
+/** The operation's parameters that are `in` the given place, references resolved. */
+function declaredParameters(at: Pointer, base: string, where: 'path' | 'query') {
+  const declared = at.has(`${base}/parameters`) ? at.array(`${base}/parameters`) : [];
+  return declared
+    .map((_, i) => at.resolve(`${base}/parameters/${i}`))
+    .filter((param) => param.value.in === where);
+}
+
 function readPathParameters(
   at: Pointer,
   base: string,
   template: string,
 ): Operation['pathParameters'] {
   const parameters: Operation['pathParameters'] = {};
-  const declared = at.has(`${base}/parameters`) ? at.array(`${base}/parameters`) : [];
-  declared.forEach((_, i) => {
-    const param = at.resolve(`${base}/parameters/${i}`);
-    if (param.value.in !== 'path') return;
+  for (const param of declaredParameters(at, base, 'path')) {
     const example = param.value.example;
     if (typeof example !== 'string')
       at.fail(`${param.pointer}/example`, 'a path parameter needs a string example');
@@ -224,7 +229,7 @@ function readPathParameters(
       example: example as string,
       ...(typeof pattern === 'string' ? { pattern } : {}),
     };
-  });
+  }
   for (const [, name] of template.matchAll(/\{([^}]+)\}/g)) {
     if (!(name! in parameters)) at.fail(base, `path parameter {${name}} is not declared`);
   }
@@ -233,17 +238,14 @@ function readPathParameters(
 
 function readQueryParameters(at: Pointer, base: string): Operation['queryParameters'] {
   const parameters: Operation['queryParameters'] = {};
-  const declared = at.has(`${base}/parameters`) ? at.array(`${base}/parameters`) : [];
-  declared.forEach((_, i) => {
-    const param = at.resolve(`${base}/parameters/${i}`);
-    if (param.value.in !== 'query') return;
+  for (const param of declaredParameters(at, base, 'query')) {
     const example = param.value.example;
     const maximum = at.get(`${param.pointer}/schema/maximum`);
     parameters[String(param.value.name)] = {
       ...(example !== undefined ? { example: String(example) } : {}),
       ...(typeof maximum === 'number' ? { maximum } : {}),
     };
-  });
+  }
   return parameters;
 }
 

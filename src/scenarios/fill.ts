@@ -1,6 +1,6 @@
 import type { KeyFormat } from '../contract/model.js';
 import type { RequestSpec } from './model.js';
-import { nearMiss, type NearMiss } from './tokens.js';
+import { NEAR_MISSES, nearMiss, type NearMiss } from './tokens.js';
 
 /** What placeholders are filled from: the run's keys and addresses, a sequence's keys. */
 export interface FillSources {
@@ -13,8 +13,9 @@ export interface FillSources {
   managementToken?: string;
 }
 
-const PLACEHOLDER =
-  /\{\{(key|seq|address|token|near-middle|near-length|near-case|near-last|near-prefix):([^}]+)\}\}/g;
+/** The kinds of placeholder (see model.ts). */
+const KINDS = ['key', 'seq', 'address', 'token', ...NEAR_MISSES.map((change) => `near-${change}`)];
+const PLACEHOLDER = new RegExp(`\\{\\{(${KINDS.join('|')}):([^}]+)\\}\\}`, 'g');
 
 /** Fills every placeholder of `text` (see model.ts); throws naming one that has no value. */
 export function fillPlaceholders(text: string, from: FillSources): string {

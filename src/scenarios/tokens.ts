@@ -98,8 +98,9 @@ export function malformedCredentials(faker: Faker, format: KeyFormat): Malformed
   ];
 }
 
-/** How a near miss differs from the key it is made from. */
-export type NearMiss = 'middle' | 'length' | 'case' | 'last' | 'prefix';
+/** The ways a near miss differs from the key it is made from. */
+export const NEAR_MISSES = ['middle', 'length', 'case', 'last', 'prefix'] as const;
+export type NearMiss = (typeof NEAR_MISSES)[number];
 
 /**
  * A well-formed key that is not `key` but shares nearly all of it, for servers that
