@@ -23,6 +23,7 @@ import {
 import { CourtData } from './court-data.js';
 import { JSON_TYPE, sendError } from './errors.js';
 import { managementHandlers, refuseInput, validatorFor } from './management.js';
+import { oneByte } from './one-byte.js';
 import { KeyStore, type StoredKey } from './store.js';
 
 export interface ReferenceOptions {
@@ -104,7 +105,7 @@ function identityBody(key: StoredKey, address: string): string {
     const { id: keyId, name, plan, accountId } = key;
     last = {
       address,
-      body: JSON.stringify({ keyId, name, plan, accountId, clientAddress: address }),
+      body: oneByte(JSON.stringify({ keyId, name, plan, accountId, clientAddress: address })),
     };
     identities.set(key, last);
   }

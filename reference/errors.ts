@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { redactSecrets } from '../src/secrets/redact.js';
+import { oneByte } from './one-byte.js';
 
 /** Where each error code is explained for humans. */
 const DOCS = 'https://docs.californiacourtintel.com/api/authentication#errors';
@@ -55,11 +56,12 @@ export function prepareError(
   const message =
     options.message === undefined ? (MESSAGES[code] ?? code) : redactSecrets(options.message);
   const fields = `"code":${JSON.stringify(code)},"message":${JSON.stringify(message)}`;
+  const challenge = challengeOf(realm, status, code, options);
   return {
     status,
-    challenge: challengeOf(realm, status, code, options),
-    head: `{"error":{${fields},"requestId":`,
-    tail: `,"docs":${JSON.stringify(`${DOCS}-${code}`)}}}`,
+    challenge: challenge === undefined ? undefined : oneByte(challenge),
+    head: oneByte(`{"error":{${fields},"requestId":`),
+    tail: oneByte(`,"docs":${JSON.stringify(`${DOCS}-${code}`)}}}`),
   };
 }
 
