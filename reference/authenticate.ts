@@ -116,9 +116,8 @@ function admitApiKey(
   if (!key) return refused(request, reply, refuse.unknown);
   if (key.revokedAt !== null) return refused(request, reply, refuse.revoked);
 
-  const allowlist = allowlistOf(key);
   // An entry that no longer parses admits no one: it never widens the allowlist to all.
-  if (key.allowedIps.length > 0 && !isAllowed(callerAddress(request), allowlist)) {
+  if (key.allowedIps.length > 0 && !isAllowed(callerAddress(request), allowlistOf(key))) {
     return refused(request, reply, refuse.address);
   }
 

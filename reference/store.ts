@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { digestKey, digestKeyHex, randomBase62, sameHexDigest } from '../src/secrets/keys.js';
+import { digestKey, digestKeyText, randomBase62, sameDigestText } from '../src/secrets/keys.js';
 
 /** A key as stored: everything but the secret, which is kept only as its digest. */
 export interface StoredKey {
@@ -56,10 +56,11 @@ export class KeyStore {
   private readonly revokeStmt: Database.Statement<[string, string]>;
   private readonly dataVersion: Database.Statement<[], number>;
   /**
-   * Every key by hex digest: the digests are what the table holds anyway, never a
-   * secret. A lookup, for a known key or an unknown one, costs a hash and a map read.
+   * Every key by its digest as text (see `digestKeyText`): the digests are what the table
+   * holds anyway, never a secret. A lookup, for a known key or an unknown one, costs a
+   * hash and a map read.
    */
-  private index = new Map<string, { hex: string; key: StoredKey }>();
+  private index = new Map<string, { digest: string; key: StoredKey }>();
   private indexVersion = -1;
   private readonly shared: boolean;
 
@@ -134,9 +135,9 @@ export class KeyStore {
     // four characters, say) whose timing would tell a stranger which keys exist. Lookups
     // are by digest, so their timing says nothing about the secret; the final comparison
     // is constant-time all the same.
-    const hex = digestKeyHex(key);
-    const entry = this.index.get(hex);
-    return entry && sameHexDigest(entry.hex, hex) ? entry.key : undefined;
+    const digest = digestKeyText(key);
+    const entry = this.index.get(digest);
+    return entry && sameDigestText(entry.digest, digest) ? entry.key : undefined;
   }
 
   get(id: string): StoredKey | undefined {
@@ -168,9 +169,9 @@ export class KeyStore {
   }
 }
 
-function indexEntry(digest: Buffer, key: StoredKey): [string, { hex: string; key: StoredKey }] {
-  const hex = digest.toString('hex');
-  return [hex, { hex, key }];
+function indexEntry(stored: Buffer, key: StoredKey): [string, { digest: string; key: StoredKey }] {
+  const digest = stored.toString('latin1');
+  return [digest, { digest, key }];
 }
 
 function toStored(row: Row): StoredKey {

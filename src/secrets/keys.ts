@@ -16,19 +16,20 @@ export function digestKey(key: string): Buffer {
 }
 
 /**
- * The same digest as lowercase hex, under which a key is looked up. The one-shot hash
- * straight to a string allocates no Hash object and no Buffer: on the request path that
- * is about a microsecond per request, and less garbage.
+ * The same digest as a 32-character string, one character per byte ('binary' is latin1),
+ * under which a key is looked up. The one-shot hash straight to a string allocates no Hash
+ * object and no Buffer, and a string half the length of hex costs half as much to hash
+ * into a Map and to compare.
  */
-export function digestKeyHex(key: string): string {
-  return hash('sha256', key, 'hex');
+export function digestKeyText(key: string): string {
+  return hash('sha256', key, 'binary');
 }
 
 /**
- * Compares two hex digests in time that does not depend on where they differ, without
+ * Compares two digest strings in time that does not depend on where they differ, without
  * leaving JavaScript: the lookup path compares strings it already holds.
  */
-export function sameHexDigest(a: string, b: string): boolean {
+export function sameDigestText(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let difference = 0;
   for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { digestKey, digestKeyHex, randomBase62, sameHexDigest } from '../../src/secrets/keys.js';
+import { digestKey, digestKeyText, randomBase62, sameDigestText } from '../../src/secrets/keys.js';
 import { ReferenceHarness } from '../helpers/reference.js';
 
 // The reference logs every request at debug level here; no log line and no response may
@@ -66,13 +66,15 @@ test('no log line and no response holds a key in full', async () => {
 
 test('a key is looked up by the same SHA-256 it is stored under, compared in full', () => {
   const key = `cci_live_${randomBase62(40)}`;
-  const hex = digestKeyHex(key);
-  assert.equal(hex, createHash('sha256').update(key, 'utf8').digest('hex'));
-  assert.equal(hex, digestKey(key).toString('hex'));
-  assert.ok(sameHexDigest(hex, digestKeyHex(key)));
+  const text = digestKeyText(key);
+  assert.equal(text.length, 32);
+  assert.deepEqual(Buffer.from(text, 'latin1'), createHash('sha256').update(key, 'utf8').digest());
+  assert.deepEqual(Buffer.from(text, 'latin1'), digestKey(key));
+  assert.ok(sameDigestText(text, digestKeyText(key)));
   // A difference anywhere, first or last character, or in length, is a mismatch.
-  const flip = (at: number) => hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);
-  for (const at of [0, 31, 63]) assert.equal(sameHexDigest(hex, flip(at)), false, `at ${at}`);
-  assert.equal(sameHexDigest(hex, hex.slice(0, 63)), false);
-  assert.equal(sameHexDigest(hex, digestKeyHex(`${key}x`)), false);
+  const flip = (at: number) =>
+    text.slice(0, at) + String.fromCharCode(text.charCodeAt(at) ^ 1) + text.slice(at + 1);
+  for (const at of [0, 15, 31]) assert.equal(sameDigestText(text, flip(at)), false, `at ${at}`);
+  assert.equal(sameDigestText(text, text.slice(0, 31)), false);
+  assert.equal(sameDigestText(text, digestKeyText(`${key}x`)), false);
 });

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Operation } from '../../src/contract/model.js';
 import type { StoredKey } from '../../reference/store.js';
-import { digestKeyHex } from '../../src/secrets/keys.js';
+import { digestKeyText } from '../../src/secrets/keys.js';
 
 /** Helpers the variants share to change a built reference app from outside. */
 
@@ -103,11 +103,11 @@ export function lookupByPart(app: FastifyInstance, part: (key: string) => string
   const create = store.create.bind(store);
   store.create = (...args) => {
     const made = create(...args);
-    byPart.set(digestKeyHex(part(made.key)), made.stored.id);
+    byPart.set(digestKeyText(part(made.key)), made.stored.id);
     return made;
   };
   wrapLookup(app, (next, secret) => {
-    const id = byPart.get(digestKeyHex(part(secret)));
+    const id = byPart.get(digestKeyText(part(secret)));
     return next(secret) ?? (id === undefined ? undefined : store.get(id));
   });
 }
