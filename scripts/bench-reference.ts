@@ -13,6 +13,8 @@ const USAGE = `Usage: npm run bench:reference -- [options]
   --round-ms MS     length of each path's burst in a round (default 1000)
   --connections N   keep-alive connections (default 32)
   --client NAME     load generator: raw (default) or undici
+  --no-pin          leave CPU placement to the scheduler (default: the server on one CPU,
+                    this process on another, where Linux and taskset allow)
   --json            print the figures as JSON
   -h, --help        this help
 
@@ -29,6 +31,7 @@ const values = benchArgs('bench:reference', USAGE, {
   'round-ms': { type: 'string' },
   connections: { type: 'string' },
   client: { type: 'string' },
+  'no-pin': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
 });
 const d = REFERENCE_DEFAULTS;
@@ -44,6 +47,7 @@ const options = {
   roundMs: wholeOption('round-ms', values['round-ms'], d.roundMs, 100, 60_000),
   connections: wholeOption('connections', values.connections, d.connections, 1, 512),
   client: client as ClientName,
+  pin: !values['no-pin'],
 };
 const bench = await benchReference(options, (line) => process.stderr.write(`${line}\n`));
 const text = values.json ? JSON.stringify(bench, null, 2) : formatReferenceBench(bench);

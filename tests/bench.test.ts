@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { openClient, type LoadClient } from '../src/bench/clients.js';
 import { burst, type Burst } from '../src/bench/closed-loop.js';
+import { allowedCpus } from '../src/bench/pin.js';
 import { runScript } from './helpers/cli.js';
 import {
   formatReferenceBench,
@@ -36,6 +37,11 @@ before(async () => {
       res.end('no length');
       return;
     }
+    if (req.url === '/capitalised') {
+      res.writeHead(201, { 'Content-Length': '2' });
+      res.end('ok');
+      return;
+    }
     if (req.url === '/stall') return;
     if (req.url === '/hang-up') {
       req.socket.destroy();
@@ -65,8 +71,15 @@ for (const name of ['raw', 'undici'] as const) {
       assert.equal(await send!('/ok', 'Bearer good'), 200);
       assert.equal(await send!('/ok', undefined), 401);
       assert.equal(await send!('/split', undefined), 200);
+      assert.equal(await send!('/capitalised', undefined), 201);
       assert.equal(await send!('/ok', 'Bearer good'), 200, 'the connection is reusable');
-      assert.deepEqual(seen, ['/ok Bearer good', '/ok -', '/split -', '/ok Bearer good']);
+      assert.deepEqual(seen, [
+        '/ok Bearer good',
+        '/ok -',
+        '/split -',
+        '/capitalised -',
+        '/ok Bearer good',
+      ]);
     });
 
     test('a burst counts expected answers and unexpected ones apart', async () => {
@@ -175,4 +188,11 @@ test('bench scripts name a bad option and exit 2, and print their usage on --hel
   const bad = await runScript('scripts/bench-reference.ts', ['--processes', '0']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--processes must be an integer from 1 to 20, not 0/);
+});
+
+test('the CPUs a process may use are read from its status, ranges and lists alike', () => {
+  assert.deepEqual(allowedCpus('Name:\tnode\nCpus_allowed_list:\t0-1\n'), [0, 1]);
+  assert.deepEqual(allowedCpus('Cpus_allowed_list:\t2,4-6,9\n'), [2, 4, 5, 6, 9]);
+  assert.deepEqual(allowedCpus('Cpus_allowed_list:\t3\n'), [3]);
+  assert.equal(allowedCpus('Name:\tnode\n'), undefined);
 });

@@ -2,8 +2,9 @@ import { HEALTH_PATH, LoadKeys, VALID_PATH } from '../load/keys.js';
 import { spawnReference } from '../load/spawn-reference.js';
 import { median } from '../load/stats.js';
 import { randomBase62 } from '../secrets/keys.js';
-import { openClient, type ClientName } from './clients.js';
+import { openClient, type ClientName, type LoadClient } from './clients.js';
 import { burst, type Burst, type BurstSpec } from './closed-loop.js';
+import { pinApart, type Pinning } from './pin.js';
 import { processCpuMs } from './process-cpu.js';
 
 /**
@@ -27,6 +28,8 @@ export interface ReferenceBenchOptions {
   maxRequests: number;
   /** The load generator: `raw` keeps the server the bottleneck; `undici` is a typical client. */
   client: ClientName;
+  /** Server and load generator on CPUs of their own (see `pinApart`). */
+  pin: boolean;
 }
 
 export const REFERENCE_DEFAULTS: ReferenceBenchOptions = {
@@ -37,6 +40,7 @@ export const REFERENCE_DEFAULTS: ReferenceBenchOptions = {
   connections: 32,
   maxRequests: 200_000,
   client: 'raw',
+  pin: true,
 };
 
 /** One process's bursts: `rounds[r][path]` ran in round r, beside the other paths. */
@@ -66,6 +70,8 @@ export interface PairedRatio {
 
 export interface ReferenceBench {
   options: ReferenceBenchOptions;
+  /** Where the processes ran: the CPUs, or why they were not pinned. */
+  placement: string;
   paths: Record<PathName, PathResult>;
   ratios: {
     validOverHealth: PairedRatio;
@@ -90,25 +96,33 @@ export async function benchReference(
   progress: (line: string) => void = () => undefined,
 ): Promise<ReferenceBench> {
   const processes: ProcessRounds[] = [];
+  const placements = new Set<string>();
   for (let p = 0; p < options.processes; p++) {
     const label = `reference bench: process ${p + 1} of ${options.processes}`;
-    processes.push(await benchProcess(options, (line) => progress(`${label}, ${line}`)));
+    const run = await benchProcess(options, (line) => progress(`${label}, ${line}`));
+    processes.push(run.rounds);
+    placements.add(run.placement);
   }
-  return summarize(options, processes);
+  return summarize(options, processes, [...placements].join('; '));
 }
 
 async function benchProcess(
   options: ReferenceBenchOptions,
   progress: (line: string) => void,
-): Promise<ProcessRounds> {
+): Promise<{ rounds: ProcessRounds; placement: string }> {
   const server = await spawnReference({ logLevel: 'warn' });
-  const keys = new LoadKeys(server.url, server.managementToken);
-  const client = await openClient(options.client, server.url, options.connections);
+  let pinning: Pinning = { description: 'not pinned (--no-pin)', release: () => undefined };
+  let client: LoadClient | undefined;
   try {
+    if (options.pin) pinning = pinApart(server.pid);
+    progress(pinning.description);
+    const keys = new LoadKeys(server.url, server.managementToken);
+    const load = await openClient(options.client, server.url, options.connections);
+    client = load;
     const specs = pathSpecs((await keys.create('bench')).key);
     const run = async (name: PathName, ms: number): Promise<Burst> => {
       const before = processCpuMs(server.pid);
-      const result = await burst(client, specs[name], ms, options.maxRequests);
+      const result = await burst(load, specs[name], ms, options.maxRequests);
       const after = processCpuMs(server.pid);
       if (before === undefined || after === undefined || result.requests === 0) return result;
       return { ...result, serverCpuUs: ((after - before) * 1000) / result.requests };
@@ -125,9 +139,10 @@ async function benchProcess(
       }
       rounds.push(bursts as Record<PathName, Burst>);
     }
-    return rounds;
+    return { rounds, placement: pinning.description };
   } finally {
-    await client.close();
+    pinning.release();
+    await client?.close();
     await server.stop();
   }
 }
@@ -135,7 +150,9 @@ async function benchProcess(
 function pathSpecs(valid: string): Record<PathName, BurstSpec> {
   const unknown = Array.from({ length: 256 }, () => `Bearer cci_live_${randomBase62(40)}`);
   let n = 0;
-  const key = () => `Bearer ${valid}`;
+  // Each header value is made once: the load generator's cost must not differ by path.
+  const header = `Bearer ${valid}`;
+  const key = () => header;
   return {
     valid: { path: VALID_PATH, authorization: key, expectStatus: 200 },
     unknown: {
@@ -164,6 +181,7 @@ export function pairedRatio(
 export function summarize(
   options: ReferenceBenchOptions,
   processes: ProcessRounds[],
+  placement = 'not recorded',
 ): ReferenceBench {
   const paths = Object.fromEntries(
     PATHS.map((name) => {
@@ -182,6 +200,7 @@ export function summarize(
   ) as Record<PathName, PathResult>;
   return {
     options,
+    placement,
     paths,
     ratios: {
       validOverHealth: pairedRatio(processes, 'valid', 'health'),
@@ -195,7 +214,7 @@ export function summarize(
 
 /** The bench as text: a row per path, then the ratios against their goals. */
 export function formatReferenceBench(bench: ReferenceBench): string {
-  const { options, paths, ratios } = bench;
+  const { options, placement, paths, ratios } = bench;
   const rows = PATHS.map((name) => {
     const p = paths[name];
     const odd = p.unexpected > 0 ? `  (${p.unexpected} unexpected answers)` : '';
@@ -218,7 +237,7 @@ export function formatReferenceBench(bench: ReferenceBench): string {
   return [
     `reference: ${options.processes} processes × ${options.rounds} rounds of ` +
       `${options.roundMs / 1000} s per path, ${options.connections} keep-alive connections, ` +
-      `${options.client} client; medians:`,
+      `${options.client} client; ${placement}; medians:`,
     ...rows,
     'throughput ratios, paired within rounds:',
     ratio('valid/health', ratios.validOverHealth, 0.85),
