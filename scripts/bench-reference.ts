@@ -12,6 +12,8 @@ const USAGE = `Usage: npm run bench:reference -- [options]
   --rounds N        timed rounds per process (default 7)
   --round-ms MS     length of each path's burst in a round (default 1000)
   --connections N   keep-alive connections (default 32)
+  --valid-keys N    valid keys the valid path takes turns with (default 1; unknown keys
+                    are always 256 in turn)
   --client NAME     load generator: raw (default) or undici
   --no-pin          leave CPU placement to the scheduler (default: the server on one CPU,
                     this process on another, where Linux and taskset allow)
@@ -30,6 +32,7 @@ const values = benchArgs('bench:reference', USAGE, {
   rounds: { type: 'string' },
   'round-ms': { type: 'string' },
   connections: { type: 'string' },
+  'valid-keys': { type: 'string' },
   client: { type: 'string' },
   'no-pin': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
@@ -46,6 +49,7 @@ const options = {
   rounds: wholeOption('rounds', values.rounds, d.rounds, 1, 50),
   roundMs: wholeOption('round-ms', values['round-ms'], d.roundMs, 100, 60_000),
   connections: wholeOption('connections', values.connections, d.connections, 1, 512),
+  validKeys: wholeOption('valid-keys', values['valid-keys'], d.validKeys, 1, 1000),
   client: client as ClientName,
   pin: !values['no-pin'],
 };

@@ -188,6 +188,9 @@ test('bench scripts name a bad option and exit 2, and print their usage on --hel
   const bad = await runScript('scripts/bench-reference.ts', ['--processes', '0']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--processes must be an integer from 1 to 20, not 0/);
+  const none = await runScript('scripts/bench-reference.ts', ['--valid-keys', '0']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--valid-keys must be an integer from 1 to 1000, not 0/);
 });
 
 test('the CPUs a process may use are read from its status, ranges and lists alike', () => {

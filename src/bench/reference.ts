@@ -24,6 +24,11 @@ export interface ReferenceBenchOptions {
   /** Per process, spread over the paths. */
   warmupMs: number;
   connections: number;
+  /**
+   * Valid keys the valid path takes turns with. One by default, as a single client sends;
+   * the unknown path always takes turns with 256, so that no cache of one key helps it.
+   */
+  validKeys: number;
   /** Per burst, so that a very fast server still stops. */
   maxRequests: number;
   /** The load generator: `raw` keeps the server the bottleneck; `undici` is a typical client. */
@@ -38,6 +43,7 @@ export const REFERENCE_DEFAULTS: ReferenceBenchOptions = {
   roundMs: 1000,
   warmupMs: 3000,
   connections: 32,
+  validKeys: 1,
   maxRequests: 200_000,
   client: 'raw',
   pin: true,
@@ -119,7 +125,13 @@ async function benchProcess(
     const keys = new LoadKeys(server.url, server.managementToken);
     const load = await openClient(options.client, server.url, options.connections);
     client = load;
-    const specs = pathSpecs((await keys.create('bench')).key);
+    const valid = await Promise.all(
+      Array.from(
+        { length: options.validKeys },
+        async (_, i) => (await keys.create(`bench-${i}`)).key,
+      ),
+    );
+    const specs = pathSpecs(valid);
     const run = async (name: PathName, ms: number): Promise<Burst> => {
       const before = processCpuMs(server.pid);
       const result = await burst(load, specs[name], ms, options.maxRequests);
@@ -147,22 +159,20 @@ async function benchProcess(
   }
 }
 
-function pathSpecs(valid: string): Record<PathName, BurstSpec> {
+function pathSpecs(valid: string[]): Record<PathName, BurstSpec> {
   const unknown = Array.from({ length: 256 }, () => `Bearer cci_live_${randomBase62(40)}`);
-  let n = 0;
   // Each header value is made once: the load generator's cost must not differ by path.
-  const header = `Bearer ${valid}`;
-  const key = () => header;
+  const keyed = valid.map((key) => `Bearer ${key}`);
+  const turns = (headers: string[]) => {
+    let n = 0;
+    return () => headers[n++ % headers.length];
+  };
   return {
-    valid: { path: VALID_PATH, authorization: key, expectStatus: 200 },
-    unknown: {
-      path: VALID_PATH,
-      authorization: () => unknown[n++ % unknown.length],
-      expectStatus: 401,
-    },
+    valid: { path: VALID_PATH, authorization: turns(keyed), expectStatus: 200 },
+    unknown: { path: VALID_PATH, authorization: turns(unknown), expectStatus: 401 },
     missing: { path: VALID_PATH, authorization: () => undefined, expectStatus: 401 },
     health: { path: HEALTH_PATH, authorization: () => undefined, expectStatus: 200 },
-    'health+key': { path: HEALTH_PATH, authorization: key, expectStatus: 200 },
+    'health+key': { path: HEALTH_PATH, authorization: turns(keyed.slice(0, 1)), expectStatus: 200 },
   };
 }
 
@@ -212,6 +222,10 @@ export function summarize(
   };
 }
 
+function keyCount(validKeys: number): string {
+  return validKeys === 1 ? '1 valid key' : `${validKeys} valid keys in turn`;
+}
+
 /** The bench as text: a row per path, then the ratios against their goals. */
 export function formatReferenceBench(bench: ReferenceBench): string {
   const { options, placement, paths, ratios } = bench;
@@ -237,7 +251,7 @@ export function formatReferenceBench(bench: ReferenceBench): string {
   return [
     `reference: ${options.processes} processes × ${options.rounds} rounds of ` +
       `${options.roundMs / 1000} s per path, ${options.connections} keep-alive connections, ` +
-      `${options.client} client; ${placement}; medians:`,
+      `${options.client} client, ${keyCount(options.validKeys)}; ${placement}; medians:`,
     ...rows,
     'throughput ratios, paired within rounds:',
     ratio('valid/health', ratios.validOverHealth, 0.85),
