@@ -30,6 +30,7 @@ export function pinApart(serverPid: number): Pinning {
     setAffinity(serverPid, String(server));
     setAffinity(process.pid, String(client));
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return unpinned('no taskset here');
     return unpinned(`taskset failed: ${(error as Error).message.split('\n')[0]}`);
   }
   return {
