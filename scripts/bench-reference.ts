@@ -22,10 +22,10 @@ const USAGE = `Usage: npm run bench:reference -- [options]
 
 Starts the reference in a child process and measures, over loopback, a valid key, an
 unknown key, no key, and the health route without and with a key's header. Prints
-medians, and ratios taken within each round, per process and their median. The raw client
-prepares its requests as bytes and costs far less per request than the server, so the
-server is what limits the rate; undici is what a Node application would use, and on a
-machine shared with the server it becomes the limit itself.`;
+medians, and ratios taken within each round, per process and their median. Client and
+server take turns, so the rate follows the sum of their costs per request: the raw client
+prepares its requests as bytes and costs less than the server, and the same on every
+path; undici is what a Node application would use, and costs more than the server.`;
 
 const values = benchArgs('bench:reference', USAGE, {
   processes: { type: 'string' },

@@ -57,9 +57,9 @@ async function undiciClient(
 
 /**
  * HTTP/1.1 over plain keep-alive sockets, with requests prepared as bytes and answers read
- * only as far as the status and Content-Length. It costs a fraction of what the server
- * spends on a request, so on a machine it shares with the server the server is what
- * limits the rate: the figures then describe the server, not the load generator.
+ * only as far as the status and Content-Length. Client and server take turns, so the rate
+ * follows the sum of their costs per request: this client costs less than the server, and
+ * the same on every path, so that differences between paths are the server's.
  */
 async function rawClient(
   baseUrl: string,

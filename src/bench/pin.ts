@@ -9,19 +9,19 @@ export interface Pinning {
   release(): void;
 }
 
+/** Nothing pinned, and why. */
+export function unpinned(why: string): Pinning {
+  return { description: `not pinned (${why})`, release: () => undefined };
+}
+
 /**
  * Puts the server on one CPU and this process, the load generator, on another, so that
- * the server has a core of its own and the load generator's cost per request, which
- * differs from path to path, does not take from the server's share: the throughput is
- * then the server's. Needs Linux, `taskset` and two CPUs this process may use; otherwise
- * nothing is pinned and the description says why.
+ * the scheduler never runs both on one core while the other idles. Needs Linux, `taskset`
+ * and two CPUs this process may use; otherwise nothing is pinned and the description says
+ * why.
  */
 export function pinApart(serverPid: number): Pinning {
   const allowed = allowedCpus();
-  const unpinned = (why: string): Pinning => ({
-    description: `not pinned (${why})`,
-    release: () => undefined,
-  });
   if (allowed === undefined) return unpinned('no CPU list in /proc');
   if (allowed.length < 2) return unpinned(`only CPU ${allowed.join('')} is available`);
   const client = allowed[0]!;

@@ -4,7 +4,7 @@ import { median } from '../load/stats.js';
 import { randomBase62 } from '../secrets/keys.js';
 import { openClient, type ClientName, type LoadClient } from './clients.js';
 import { burst, type Burst, type BurstSpec } from './closed-loop.js';
-import { pinApart, type Pinning } from './pin.js';
+import { pinApart, unpinned, type Pinning } from './pin.js';
 import { processCpuMs } from './process-cpu.js';
 
 /**
@@ -31,7 +31,7 @@ export interface ReferenceBenchOptions {
   validKeys: number;
   /** Per burst, so that a very fast server still stops. */
   maxRequests: number;
-  /** The load generator: `raw` keeps the server the bottleneck; `undici` is a typical client. */
+  /** The load generator: `raw` costs less than the server; `undici` is a typical client. */
   client: ClientName;
   /** Server and load generator on CPUs of their own (see `pinApart`). */
   pin: boolean;
@@ -117,7 +117,7 @@ async function benchProcess(
   progress: (line: string) => void,
 ): Promise<{ rounds: ProcessRounds; placement: string }> {
   const server = await spawnReference({ logLevel: 'warn' });
-  let pinning: Pinning = { description: 'not pinned (--no-pin)', release: () => undefined };
+  let pinning: Pinning = unpinned('--no-pin');
   let client: LoadClient | undefined;
   try {
     if (options.pin) pinning = pinApart(server.pid);
