@@ -64,6 +64,23 @@ test('no log line and no response holds a key in full', async () => {
   );
 });
 
+test('every answer is logged with its status, refusals and HEAD among them', async () => {
+  const valid = await ref.key('starter');
+  const from = ref.logs.length;
+  const statuses = [];
+  for (const auth of [`Bearer ${valid.key}`, `Bearer cci_live_${'u'.repeat(40)}`, undefined]) {
+    statuses.push((await ref.call('/v1/cases', { auth })).status);
+    statuses.push((await ref.call('/v1/cases', { auth, method: 'HEAD' })).status);
+  }
+  assert.deepEqual(statuses, [200, 200, 401, 401, 401, 401]);
+  const completed = ref.logs
+    .slice(from)
+    .map((line) => JSON.parse(line) as { msg?: string; res?: { statusCode?: number } })
+    .filter((entry) => entry.msg === 'request completed')
+    .map((entry) => entry.res?.statusCode);
+  assert.deepEqual(completed, statuses);
+});
+
 test('a key is looked up by the same SHA-256 it is stored under, compared in full', () => {
   const key = `cci_live_${randomBase62(40)}`;
   const text = digestKeyText(key);
