@@ -38,7 +38,8 @@ export function runScript(
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) =>
+    // 'close', not 'exit': only then has all of the child's output been read.
+    child.on('close', (code) =>
       resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr }),
     );
   });

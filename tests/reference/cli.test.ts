@@ -46,7 +46,7 @@ test('npm run reference prints its URL and token, serves, and stops on SIGTERM',
   );
 
   child.kill('SIGTERM');
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.equal(code, 0, stderr);
   assert.match(stderr, /SIGTERM received, closing/);
   await assert.rejects(
@@ -69,7 +69,7 @@ test('npm run reference does not print a management token it was given', async (
   while (!/Stop with/.test(output) && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
+  await new Promise((resolve) => child.on('close', resolve));
   assert.match(output, /Management token: as given by CCI_MANAGEMENT_TOKEN \(ending …Zq7w\)/);
   assert.ok(!output.includes(token.slice(0, 20)), 'the token is not shown');
 });

@@ -182,7 +182,7 @@ describe('the scenario corpus', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     // Read the first piece of the corpus, then close the pipe.
     child.stdout.once('data', () => child.stdout.destroy());
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     assert.equal(code, 0, stderr);
     assert.equal(stderr, '');
   });

@@ -62,7 +62,7 @@ describe('keys created by a run', () => {
 
     // Ctrl-C in a terminal signals the whole foreground process group.
     process.kill(-child.pid!, 'SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     assert.equal(code, 130, output.slice(-1500));
     assert.deepEqual(await activeRunKeys(), []);
     const verdict = JSON.parse(readFileSync(join(reports, 'conformance.json'), 'utf8'));
