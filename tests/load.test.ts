@@ -12,7 +12,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Short runs: these prove the checks' logic, not the server's speed. */
 const SHORT: CheckOptions = {
-  durationMs: 1200,
+  durationMs: 2500,
   connections: 8,
   maxRequests: 20_000,
   progress: () => undefined,
@@ -71,7 +71,9 @@ describe('load checks against two reference workers', () => {
 describe('load checks against a reference whose revocation lags', () => {
   let lagging: LaggingReference;
   before(async () => {
-    lagging = await startLaggingReference(300);
+    // Longer than a check runs: every request after the revoke is accepted, however the
+    // machine stalls, and the check must say so.
+    lagging = await startLaggingReference(5_000);
   });
   after(() => lagging.close());
 
