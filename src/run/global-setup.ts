@@ -155,7 +155,7 @@ async function probeIpv6(baseUrl: string): Promise<string | undefined> {
   if (url.hostname === '[::1]') return baseUrl;
   url.hostname = '[::1]';
   try {
-    await send({ url: `${url.origin}/v1/health`, method: 'GET', timeoutMs: 2000 });
+    await send({ url: `${url.origin}/v1/health`, method: 'GET', timeoutMs: 10_000 });
     return url.origin;
   } catch {
     return undefined;
