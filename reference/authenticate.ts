@@ -169,6 +169,14 @@ export async function authenticateManagement(request: FastifyRequest, reply: Fas
   }
   if (header === undefined || header.trim() === '')
     return sendError(request, reply, 401, 'missing_api_key');
+  // RFC 6750 §2: one method per request, whatever the header holds, as for API keys.
+  if (hasQueryCredential(request.url)) {
+    return sendError(request, reply, 400, 'invalid_request', {
+      message:
+        'Send the management token in the Authorization header only, not also in the query string.',
+      challengeError: 'invalid_request',
+    });
+  }
   if (!isManagementToken(request, header)) {
     return sendError(request, reply, 401, 'invalid_api_key', {
       credentialSent: true,

@@ -1277,6 +1277,22 @@ class Generator {
         this.request(op, undefined, { ...extra, query: { access_token: '{{token:management}}' } }),
         this.refused('missing_api_key', false),
       );
+      // Beside the header, the same token in the query string is a second method (CRED-08).
+      // Not for the creation: its body is invalid, so a server that served the request
+      // would answer 400 invalid_request all the same.
+      if (!post) {
+        this.single(
+          'management',
+          op,
+          'header-and-query',
+          'token sent in header and query at once is a bad request',
+          'CRED-08',
+          this.request(op, 'Bearer {{token:management}}', {
+            query: { access_token: '{{token:management}}' },
+          }),
+          { status: 400, code: 'invalid_request' },
+        );
+      }
       this.single(
         'management',
         op,

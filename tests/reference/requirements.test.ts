@@ -103,6 +103,27 @@ describe('credentials', () => {
     assert.equal(res.status, 400);
     assert.equal(code(res), 'invalid_request');
   });
+
+  it('CRED-08 so is the management token, also when it is wrong or an API key', async () => {
+    const token = ref.server.managementToken;
+    for (const [auth, method, path] of [
+      [token, 'GET', '/v1/keys?access_token=x'],
+      [token, 'DELETE', `/v1/keys/key_doesnotexist0000?api_key=${token}`],
+      [token, 'POST', `/v1/keys?access_token=${token}`],
+      [starter.key, 'GET', `/v1/keys?access_token=${starter.key}`],
+    ] as const) {
+      const res = await ref.call(path, {
+        auth: bearer(auth),
+        method,
+        ...(method === 'POST' ? { body: { name: 'x', plan: 'starter' } } : {}),
+      });
+      assert.equal(res.status, 400, `${method} ${path.slice(0, 20)}`);
+      assert.equal(code(res), 'invalid_request');
+    }
+    // Alone in the query string it is no credential (MGMT-04), and the header alone serves.
+    assert.equal((await ref.call(`/v1/keys?access_token=${token}`)).status, 401);
+    assert.equal((await ref.manage('GET', '/v1/keys')).status, 200);
+  });
 });
 
 describe('one Authorization header', () => {

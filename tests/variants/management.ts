@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { QUERY_CREDENTIAL_PARAMS } from '../../reference/credentials.js';
 import {
   admitToManagement,
   bearerToken,
   onJsonReply,
   operationOf,
   setAuthorization,
+  withoutQuery,
   type Json,
 } from './hooks.js';
 import type { Variant } from './model.js';
@@ -142,6 +144,19 @@ export const managementVariants: Variant[] = [
       answer: (req, body) =>
         (req.url ?? '').startsWith('/v1/keys') ? badJson(req, body) : undefined,
     },
+  },
+  {
+    id: 'management-header-and-query-accepted',
+    breaks: 'CRED-08',
+    description:
+      'the management API serves a request that sends its token in the header and in the ' +
+      'query string at once',
+    applied: 'hook',
+    app: (app) =>
+      app.addHook('onRequest', async (request) => {
+        if (!(request.url.startsWith('/v1/keys') && request.headers.authorization)) return;
+        request.raw.url = withoutQuery(request.raw.url ?? '', QUERY_CREDENTIAL_PARAMS);
+      }),
   },
   {
     id: 'management-token-from-query',
