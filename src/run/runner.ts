@@ -317,6 +317,7 @@ class Sequence {
           ? step.body
           : JSON.stringify(step.body);
     const res = await this.api.raw(step.method, step.path, body);
+    this.keepMadeKey(index, res);
     const checks = checkResponse(step.expect, res, {
       requirement: this.scenario.requirement,
       realm: contract.realm,
@@ -331,6 +332,23 @@ class Sequence {
       res,
       checks,
     );
+  }
+
+  /**
+   * A creation the target should have refused may have made a key all the same: it is
+   * revoked with the scenario's own keys, and kept out of the evidence like them.
+   */
+  private keepMadeKey(index: number, res: HttpResponse): void {
+    if (res.status < 200 || res.status > 299) return;
+    let made: { id?: unknown; key?: unknown } | undefined;
+    try {
+      made = JSON.parse(res.body) as typeof made;
+    } catch {
+      return;
+    }
+    if (typeof made?.id === 'string' && typeof made.key === 'string') {
+      this.created.set(`management step ${index}`, { id: made.id, key: made.key });
+    }
   }
 
   private record(

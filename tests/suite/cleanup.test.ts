@@ -4,8 +4,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ManagementApi } from '../../src/target/management-api.js';
 import { runCli } from '../helpers/cli.js';
 import { ReferenceHarness } from '../helpers/reference.js';
+import { VARIANTS } from '../variants/index.js';
+import { startVariant } from '../variants/serve.js';
 
 // Keys the run creates are revoked when it ends: after a pass, and after Ctrl-C.
 
@@ -67,5 +70,35 @@ describe('keys created by a run', () => {
     assert.deepEqual(await activeRunKeys(), []);
     const verdict = JSON.parse(readFileSync(join(reports, 'conformance.json'), 'utf8'));
     assert.equal(verdict.verdict, 'incomplete');
+  });
+});
+
+describe('a key a broken target makes when it should have refused', () => {
+  it('is revoked when the run ends all the same', async () => {
+    // This variant answers a creation without a plan 201, with a key, instead of 400.
+    const variant = VARIANTS.find((v) => v.id === 'plan-defaults-cheapest')!;
+    const target = await startVariant(variant);
+    try {
+      const run = await runCli([
+        '--base-url',
+        target.url,
+        '--management-token',
+        target.managementToken,
+        '--grep',
+        'key without a plan is refused',
+      ]);
+      assert.equal(run.code, 1, run.output.slice(-2000));
+      assert.match(run.stdout, /MGMT-02 +MUST +failed/);
+      const { keys } = await new ManagementApi(target.url, target.managementToken).list();
+      const made = keys.filter((k) => k.name === 'cci-conformance bad no plan');
+      assert.equal(made.length, 1, 'the variant made the key');
+      assert.deepEqual(
+        made.filter((k) => k.revokedAt === null).map((k) => k.id),
+        [],
+        'and the run revoked it',
+      );
+    } finally {
+      await target.close();
+    }
   });
 });
