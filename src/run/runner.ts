@@ -317,7 +317,7 @@ class Sequence {
           ? step.body
           : JSON.stringify(step.body);
     const res = await this.api.raw(step.method, step.path, body);
-    this.keepMadeKey(index, res);
+    this.keepMadeKey(index, step, res);
     const checks = checkResponse(step.expect, res, {
       requirement: this.scenario.requirement,
       realm: contract.realm,
@@ -336,19 +336,22 @@ class Sequence {
 
   /**
    * A creation the target should have refused may have made a key all the same: it is
-   * revoked with the scenario's own keys, and kept out of the evidence like them.
+   * revoked with the scenario's own keys, and kept out of the evidence like them. Only an
+   * answer to a POST counts, and when the POST named the key, only a key of that name: no
+   * other key of the target is revoked for it.
    */
-  private keepMadeKey(index: number, res: HttpResponse): void {
-    if (res.status < 200 || res.status > 299) return;
-    let made: { id?: unknown; key?: unknown } | undefined;
+  private keepMadeKey(index: number, step: ManagementStep, res: HttpResponse): void {
+    if (step.method.toUpperCase() !== 'POST' || res.status < 200 || res.status > 299) return;
+    let made: { id?: unknown; key?: unknown; name?: unknown } | undefined;
     try {
       made = JSON.parse(res.body) as typeof made;
     } catch {
       return;
     }
-    if (typeof made?.id === 'string' && typeof made.key === 'string') {
-      this.created.set(`management step ${index}`, { id: made.id, key: made.key });
-    }
+    const sent = (step.body as { name?: unknown } | undefined)?.name;
+    if (typeof made?.id !== 'string' || typeof made.key !== 'string') return;
+    if (typeof sent === 'string' && made.name !== sent) return;
+    this.created.set(`management step ${index}`, { id: made.id, key: made.key });
   }
 
   private record(

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManagementApi } from '../../src/target/management-api.js';
-import { runCli } from '../helpers/cli.js';
+import { assertNoKeyInFull, runCli } from '../helpers/cli.js';
 import { ReferenceHarness } from '../helpers/reference.js';
 import { VARIANTS } from '../variants/index.js';
 import { startVariant } from '../variants/serve.js';
@@ -89,6 +89,7 @@ describe('a key a broken target makes when it should have refused', () => {
       ]);
       assert.equal(run.code, 1, run.output.slice(-2000));
       assert.match(run.stdout, /MGMT-02 +MUST +failed/);
+      assertNoKeyInFull(run.reports);
       const { keys } = await new ManagementApi(target.url, target.managementToken).list();
       const made = keys.filter((k) => k.name === 'cci-conformance bad no plan');
       assert.equal(made.length, 1, 'the variant made the key');
