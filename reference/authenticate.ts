@@ -142,7 +142,8 @@ function isManagementToken(request: FastifyRequest, header: string): boolean {
 /**
  * The gate of paths that match no route. The management token is no API key, but who
  * holds it may be told that a path does not exist (404) rather than that their token is
- * malformed; everyone else meets the API-key gate.
+ * malformed; everyone else, and whoever also sends a credential in the query string,
+ * meets the API-key gate.
  */
 export function unroutedGate(realm: string) {
   const gate = apiKeyGate(realm);
@@ -151,6 +152,7 @@ export function unroutedGate(realm: string) {
     if (
       header !== undefined &&
       !repeatsAuthorization(request.raw.rawHeaders) &&
+      !hasQueryCredential(request.url) &&
       isManagementToken(request, header)
     ) {
       return done();
@@ -165,6 +167,7 @@ export async function authenticateManagement(request: FastifyRequest, reply: Fas
   if (header !== undefined && repeatsAuthorization(request.raw.rawHeaders)) {
     return sendError(request, reply, 400, 'invalid_request', {
       message: 'Send one Authorization header, not several.',
+      challengeError: 'invalid_request',
     });
   }
   if (header === undefined || header.trim() === '')

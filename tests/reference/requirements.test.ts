@@ -111,6 +111,9 @@ describe('credentials', () => {
       [token, 'DELETE', `/v1/keys/key_doesnotexist0000?api_key=${token}`],
       [token, 'POST', `/v1/keys?access_token=${token}`],
       [starter.key, 'GET', `/v1/keys?access_token=${starter.key}`],
+      [`cci_admin_${'w'.repeat(40)}`, 'GET', '/v1/keys?api_key=x'],
+      // On a path that matches none, too: the token holder is told 404 only without it.
+      [token, 'GET', `/v1/nothing-here?access_token=${token}`],
     ] as const) {
       const res = await ref.call(path, {
         auth: bearer(auth),
@@ -123,6 +126,7 @@ describe('credentials', () => {
     // Alone in the query string it is no credential (MGMT-04), and the header alone serves.
     assert.equal((await ref.call(`/v1/keys?access_token=${token}`)).status, 401);
     assert.equal((await ref.manage('GET', '/v1/keys')).status, 200);
+    assert.equal((await ref.call('/v1/nothing-here', { auth: bearer(token) })).status, 404);
   });
 });
 

@@ -154,7 +154,8 @@ export const managementVariants: Variant[] = [
     applied: 'hook',
     app: (app) =>
       app.addHook('onRequest', async (request) => {
-        if (!(request.url.startsWith('/v1/keys') && request.headers.authorization)) return;
+        const management = operationOf(request)?.security === 'managementToken';
+        if (!management || !request.headers.authorization) return;
         request.raw.url = withoutQuery(request.raw.url ?? '', QUERY_CREDENTIAL_PARAMS);
       }),
   },
