@@ -71,8 +71,8 @@ describe('load checks against two reference workers', () => {
 describe('load checks against a reference whose revocation lags', () => {
   let lagging: LaggingReference;
   before(async () => {
-    // Longer than a check runs: every request after the revoke is accepted, however the
-    // machine stalls, and the check must say so.
+    // Longer than a check runs: every request sent after the revoke is accepted, and the
+    // check must say so. Only a stall outlasting the rest of the check leaves none to catch.
     lagging = await startLaggingReference(5_000);
   });
   after(() => lagging.close());

@@ -135,7 +135,7 @@ async function resolveTarget(options: RunOptions): Promise<Target> {
     };
   }
   try {
-    await send({ url: `${options.baseUrl}/v1/health`, method: 'GET', timeoutMs: 5000 });
+    await send({ url: `${options.baseUrl}/v1/health`, method: 'GET', timeoutMs: 10_000 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new Error(`cannot reach ${options.baseUrl}: ${code}`);
