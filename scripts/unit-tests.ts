@@ -24,9 +24,21 @@ if (files.length === 0) {
   process.stderr.write('unit-tests: no *.test.ts files found\n');
   process.exit(2);
 }
+// Each file runs in a process of its own, and the limit applies to each file as a whole:
+// a file that hangs (a child that never closes, a server that never answers) fails after
+// 20 minutes, naming itself, instead of holding the run until CI gives up on it. The
+// longest file, the kill matrix, takes under 5 minutes here.
+const FILE_TIMEOUT_MS = 20 * 60 * 1000;
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    `--test-timeout=${FILE_TIMEOUT_MS}`,
+    ...files,
+  ],
   {
     stdio: 'inherit',
   },
