@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Operation } from '../../src/contract/model.js';
+import { QUERY_CREDENTIAL_PARAMS } from '../../reference/credentials.js';
 import type { StoredKey } from '../../reference/store.js';
 import { digestKeyText } from '../../src/secrets/keys.js';
 
@@ -120,6 +121,20 @@ export function withoutQuery(url: string, names: string[]): string {
   for (const name of names) params.delete(name);
   const rest = params.toString();
   return rest ? `${url.slice(0, at)}?${rest}` : url.slice(0, at);
+}
+
+/**
+ * Drops the query's credential parameters from the requests `applies` selects when they
+ * carry an Authorization header: the gate then never sees the key sent two ways (CRED-08).
+ */
+export function dropQueryCredentialBesideHeader(
+  app: FastifyInstance,
+  applies: (request: FastifyRequest) => boolean,
+): void {
+  app.addHook('onRequest', async (request) => {
+    if (!applies(request) || !request.headers.authorization) return;
+    request.raw.url = withoutQuery(request.raw.url ?? '', QUERY_CREDENTIAL_PARAMS);
+  });
 }
 
 /** The value of the first of `names` in the query string of `url`. */

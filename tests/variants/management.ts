@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { QUERY_CREDENTIAL_PARAMS } from '../../reference/credentials.js';
 import {
   admitToManagement,
   bearerToken,
+  dropQueryCredentialBesideHeader,
   onJsonReply,
   operationOf,
   setAuthorization,
-  withoutQuery,
   type Json,
 } from './hooks.js';
 import type { Variant } from './model.js';
@@ -153,11 +152,10 @@ export const managementVariants: Variant[] = [
       'query string at once',
     applied: 'hook',
     app: (app) =>
-      app.addHook('onRequest', async (request) => {
-        const management = operationOf(request)?.security === 'managementToken';
-        if (!management || !request.headers.authorization) return;
-        request.raw.url = withoutQuery(request.raw.url ?? '', QUERY_CREDENTIAL_PARAMS);
-      }),
+      dropQueryCredentialBesideHeader(
+        app,
+        (request) => operationOf(request)?.security === 'managementToken',
+      ),
   },
   {
     id: 'management-token-from-query',

@@ -1,6 +1,11 @@
 import { QUERY_CREDENTIAL_PARAMS } from '../../reference/credentials.js';
 import { sendError } from '../../reference/errors.js';
-import { behindKeyGate, queryValue, withoutQuery } from './hooks.js';
+import {
+  behindKeyGate,
+  dropQueryCredentialBesideHeader,
+  queryValue,
+  withoutQuery,
+} from './hooks.js';
 import type { Variant } from './model.js';
 
 /** Broken variants of how a key travels: the scheme name and the query string (CRED-06 to 08). */
@@ -52,10 +57,6 @@ export const transportVariants: Variant[] = [
     breaks: 'CRED-08',
     description: 'a key sent in the header and in the query at once is accepted, not 400',
     applied: 'hook',
-    app: (app) =>
-      app.addHook('onRequest', async (request) => {
-        if (!behindKeyGate(request) || !request.headers.authorization) return;
-        request.raw.url = withoutQuery(request.raw.url ?? '', QUERY_CREDENTIAL_PARAMS);
-      }),
+    app: (app) => dropQueryCredentialBesideHeader(app, behindKeyGate),
   },
 ];
