@@ -30,17 +30,19 @@ export function callerAddress(request: FastifyRequest): string {
   );
 }
 
+/** RFC 9110 §5.3: Authorization is sent once; RFC 6750 §3.1: a repeated parameter. */
+const REPEATED = {
+  message: 'Send one Authorization header, not several.',
+  challengeError: 'invalid_request',
+};
+
 /** Every answer the key gate can refuse with, prepared once per realm. */
 type Refusals = ReturnType<typeof prepareRefusals>;
 
 function prepareRefusals(realm: string) {
   const sent = { credentialSent: true };
   return {
-    // RFC 9110 §5.3: Authorization is sent once; RFC 6750 §3.1: a repeated parameter.
-    repeated: prepareError(realm, 400, 'invalid_request', {
-      message: 'Send one Authorization header, not several.',
-      challengeError: 'invalid_request',
-    }),
+    repeated: prepareError(realm, 400, 'invalid_request', REPEATED),
     // RFC 6750 §2: a token sent two ways at once is a malformed request (§3.1).
     twoPlaces: prepareError(realm, 400, 'invalid_request', {
       message: 'Send the API key in the Authorization header only, not also in the query string.',
@@ -165,10 +167,7 @@ export function unroutedGate(realm: string) {
 export async function authenticateManagement(request: FastifyRequest, reply: FastifyReply) {
   const header = request.headers.authorization;
   if (header !== undefined && repeatsAuthorization(request.raw.rawHeaders)) {
-    return sendError(request, reply, 400, 'invalid_request', {
-      message: 'Send one Authorization header, not several.',
-      challengeError: 'invalid_request',
-    });
+    return sendError(request, reply, 400, 'invalid_request', REPEATED);
   }
   if (header === undefined || header.trim() === '')
     return sendError(request, reply, 401, 'missing_api_key');
