@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import type { KeyFormat } from '../contract/model.js';
-import { fillPlaceholders, outgoing } from '../scenarios/fill.js';
+import { fillPlaceholders, outgoing, outgoingBody } from '../scenarios/fill.js';
 import type { CreateStep, RequestSpec, Scenario, Source, Step } from '../scenarios/model.js';
 
 /** Where the plain loop sends, and what it fills placeholders with. */
@@ -126,8 +126,8 @@ class Replay {
       case 'list':
         return this.manage('GET', `/v1/keys?accountId=${this.accountOf('main')}`);
       case 'management': {
-        const body = typeof step.body === 'string' ? step.body : JSON.stringify(step.body);
-        return this.manage(step.method, step.path, step.body === undefined ? undefined : body);
+        const { text } = outgoingBody(step.body, (value) => this.fill(value));
+        return this.manage(step.method, step.path, text);
       }
     }
   }
@@ -182,6 +182,7 @@ class Replay {
       created: (name) => this.created.get(name)?.key,
       format: this.target.format,
       managementToken: this.target.managementToken,
+      runId: this.account,
     });
   }
 

@@ -12,7 +12,12 @@ import type {
   Source,
   Step,
 } from '../scenarios/model.js';
-import { fillPlaceholders, managementNearMisses, outgoing } from '../scenarios/fill.js';
+import {
+  fillPlaceholders,
+  managementNearMisses,
+  outgoing,
+  outgoingBody,
+} from '../scenarios/fill.js';
 import { redactSecrets } from '../secrets/redact.js';
 import { ManagementApi } from '../target/management-api.js';
 import { runAccount } from '../target/provision.js';
@@ -158,6 +163,7 @@ class Sequence {
       addresses: state.addresses,
       created: (name) => this.created.get(name)?.key,
       format: contract.keyFormat,
+      runId: state.runId,
       ...(state.managementToken ? { managementToken: state.managementToken } : {}),
     });
   }
@@ -310,14 +316,9 @@ class Sequence {
 
   private async management(index: number, step: ManagementStep): Promise<void> {
     const { contract, validator } = this.runner.context;
-    const body =
-      step.body === undefined
-        ? undefined
-        : typeof step.body === 'string'
-          ? step.body
-          : JSON.stringify(step.body);
+    const { value, text: body } = outgoingBody(step.body, (text) => this.fill(text));
     const res = await this.api.raw(step.method, step.path, body);
-    this.keepMadeKey(index, step, res);
+    this.keepMadeKey(index, step.method, value, res);
     const checks = checkResponse(step.expect, res, {
       requirement: this.scenario.requirement,
       realm: contract.realm,
@@ -340,15 +341,15 @@ class Sequence {
    * answer to a POST counts, and when the POST named the key, only a key of that name: no
    * other key of the target is revoked for it.
    */
-  private keepMadeKey(index: number, step: ManagementStep, res: HttpResponse): void {
-    if (step.method.toUpperCase() !== 'POST' || res.status < 200 || res.status > 299) return;
+  private keepMadeKey(index: number, method: string, sentBody: unknown, res: HttpResponse): void {
+    if (method.toUpperCase() !== 'POST' || res.status < 200 || res.status > 299) return;
     let made: { id?: unknown; key?: unknown; name?: unknown } | undefined;
     try {
       made = JSON.parse(res.body) as typeof made;
     } catch {
       return;
     }
-    const sent = (step.body as { name?: unknown } | undefined)?.name;
+    const sent = (sentBody as { name?: unknown } | undefined)?.name;
     if (typeof made?.id !== 'string' || typeof made.key !== 'string') return;
     if (typeof sent === 'string' && made.name !== sent) return;
     this.created.set(`management step ${index}`, { id: made.id, key: made.key });

@@ -11,31 +11,48 @@ export interface FillSources {
   format: KeyFormat;
   /** The target's management token, for `{{token:management}}`. */
   managementToken?: string;
+  /** The run's id, for `{{run:id}}`. */
+  runId?: string;
 }
 
 /** The kinds of placeholder (see model.ts). */
-const KINDS = ['key', 'seq', 'address', 'token', ...NEAR_MISSES.map((change) => `near-${change}`)];
+const KINDS = [
+  'key',
+  'seq',
+  'address',
+  'token',
+  'run',
+  ...NEAR_MISSES.map((change) => `near-${change}`),
+];
 const PLACEHOLDER = new RegExp(`\\{\\{(${KINDS.join('|')}):([^}]+)\\}\\}`, 'g');
 
 /** Fills every placeholder of `text` (see model.ts); throws naming one that has no value. */
 export function fillPlaceholders(text: string, from: FillSources): string {
   return text.replace(PLACEHOLDER, (_, kind: string, name: string) => {
-    const key = from.keys[name];
-    const value =
-      kind === 'key'
-        ? key
-        : kind === 'seq'
-          ? from.created(name)
-          : kind === 'address'
-            ? from.addresses[name]
-            : kind === 'token'
-              ? managementToken(name, from)
-              : key === undefined
-                ? undefined
-                : nearMiss(key, from.format, kind.slice('near-'.length) as NearMiss);
+    const value = placeholderValue(kind, name, from);
     if (value === undefined) throw new Error(`nothing to fill {{${kind}:${name}}} with`);
     return value;
   });
+}
+
+function placeholderValue(kind: string, name: string, from: FillSources): string | undefined {
+  const key = from.keys[name];
+  switch (kind) {
+    case 'key':
+      return key;
+    case 'seq':
+      return from.created(name);
+    case 'address':
+      return from.addresses[name];
+    case 'token':
+      return managementToken(name, from);
+    case 'run':
+      return name === 'id' ? from.runId : undefined;
+    default:
+      return key === undefined
+        ? undefined
+        : nearMiss(key, from.format, kind.slice('near-'.length) as NearMiss);
+  }
 }
 
 /**
@@ -53,6 +70,32 @@ function managementToken(name: string, from: FillSources): string | undefined {
 /** The near misses of the management token that scenarios send, to redact them like it. */
 export function managementNearMisses(token: string, format: KeyFormat): string[] {
   return (['last', 'case'] as const).map((change) => nearMiss(token, format, change));
+}
+
+/**
+ * A management step's body as it goes out: placeholders filled in every string of it, then
+ * serialised; a string body (broken JSON, say) is filled and sent as it is. `value` is the
+ * filled body, to compare what the target answers with what was sent.
+ */
+export function outgoingBody(
+  body: unknown,
+  fill: (text: string) => string,
+): { value: unknown; text: string | undefined } {
+  if (body === undefined) return { value: undefined, text: undefined };
+  if (typeof body === 'string') return { value: fill(body), text: fill(body) };
+  const value = fillStrings(body, fill);
+  return { value, text: JSON.stringify(value) };
+}
+
+function fillStrings(value: unknown, fill: (text: string) => string): unknown {
+  if (typeof value === 'string') return fill(value);
+  if (Array.isArray(value)) return value.map((item) => fillStrings(item, fill));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([name, item]) => [name, fillStrings(item, fill)]),
+    );
+  }
+  return value;
 }
 
 /** A request's header lines and body as they go out, placeholders filled. */

@@ -9,7 +9,11 @@
  *   character in the middle, by one in length, by the case of one letter, or in its last
  *   character; `{{near-prefix:ROLE}}` the role's key with its prefix in upper case (see
  *   `nearMiss`);
- * - `{{token:management}}` the target's management token.
+ * - `{{token:management}}` the target's management token;
+ * - `{{run:id}}` the run's id, which the names of the keys a run makes begin with
+ *   (`cci-conformance RUN …`), so that the sweep at its end finds them.
+ *
+ * Management bodies may hold them in any string.
  */
 
 /** Where a request leaves from, mapped to a real local address on loopback targets. */
@@ -124,7 +128,7 @@ export interface ManagementStep {
   action: 'management';
   method: string;
   path: string;
-  /** Sent as is when a string (to send broken JSON), else serialised. */
+  /** Sent as is when a string (to send broken JSON), else serialised; placeholders filled. */
   body?: unknown;
   expect: Expectation;
   /** What the refusal must name, in its message or in a `details` entry. */

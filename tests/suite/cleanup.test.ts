@@ -91,8 +91,11 @@ describe('a key a broken target makes when it should have refused', () => {
       assert.match(run.stdout, /MGMT-02 +MUST +failed/);
       assertNoKeyInFull(run.reports);
       const { keys } = await new ManagementApi(target.url, target.managementToken).list();
-      const made = keys.filter((k) => k.name === 'cci-conformance bad no plan');
-      assert.equal(made.length, 1, 'the variant made the key');
+      // Named after the run, as its own keys are, for the sweep of an interrupted run.
+      const runId = /\(run ([0-9a-f]+)\)/.exec(run.output)?.[1];
+      assert.ok(runId, run.output.slice(0, 500));
+      const made = keys.filter((k) => k.name === `cci-conformance ${runId} bad no plan`);
+      assert.equal(made.length, 1, 'the variant made the key, named after the run');
       assert.deepEqual(
         made.filter((k) => k.revokedAt === null).map((k) => k.id),
         [],

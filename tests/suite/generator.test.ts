@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONTRACT_PATH, loadContract, parseContract } from '../../src/contract/load.js';
 import { generateScenarios } from '../../src/scenarios/generate.js';
-import { fillPlaceholders, managementNearMisses } from '../../src/scenarios/fill.js';
+import { fillPlaceholders, managementNearMisses, outgoingBody } from '../../src/scenarios/fill.js';
 import { nearMiss } from '../../src/scenarios/tokens.js';
 
 const contract = loadContract();
@@ -107,6 +107,50 @@ describe('near misses of a key', () => {
       () => fillPlaceholders('{{token:management.near-other}}', sources),
       /nothing to fill/,
     );
+  });
+});
+
+describe('management bodies', () => {
+  const sources = {
+    keys: {},
+    addresses: {},
+    created: () => undefined,
+    format: contract.keyFormat,
+    runId: '0a1b2c3d',
+  };
+  const fill = (text: string) => fillPlaceholders(text, sources);
+
+  it('fill the run id into every string, nested ones too, and leave the rest as it was', () => {
+    const body = {
+      name: 'cci-conformance {{run:id}} x',
+      plan: 'starter',
+      allowedIps: ['{{run:id}}'],
+    };
+    const { value, text } = outgoingBody(body, fill);
+    const expected = {
+      name: 'cci-conformance 0a1b2c3d x',
+      plan: 'starter',
+      allowedIps: ['0a1b2c3d'],
+    };
+    assert.deepEqual(value, expected);
+    assert.equal(text, JSON.stringify(expected));
+    assert.deepEqual(outgoingBody('{"name": "{{run:id}}",', fill).text, '{"name": "0a1b2c3d",');
+    assert.deepEqual(outgoingBody(undefined, fill), { value: undefined, text: undefined });
+    assert.throws(() => fill('{{run:other}}'), /nothing to fill \{\{run:other\}\}/);
+  });
+
+  it('name every key they would make after the run, so that its sweep finds a mistaken one', () => {
+    const named = scenarios.flatMap((s) =>
+      s.steps.flatMap((step) => {
+        if (step.action !== 'management' || step.method !== 'POST') return [];
+        const name = (step.body as { name?: unknown } | undefined)?.name;
+        return typeof name === 'string' && name !== '' ? [{ id: s.id, name }] : [];
+      }),
+    );
+    assert.ok(named.length >= 8, `${named.length} bodies with a name`);
+    for (const { id, name } of named) {
+      assert.ok(name.startsWith('cci-conformance {{run:id}} '), `${id}: ${name}`);
+    }
   });
 });
 
