@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import {
@@ -38,7 +38,7 @@ const VERSION = (
 ).version;
 
 /** Exit codes: the verdict, or why there is none. */
-const EXIT = { pass: 0, fail: 1, unusable: 2, interrupted: 130 } as const;
+const EXIT = { pass: 0, fail: 1, unusable: 2, interrupted: 130, terminated: 143 } as const;
 
 const USAGE = `Usage: cci-conformance [run] [options]
        cci-conformance scenarios [--format json] [--seed N] [--contract FILE]
@@ -49,7 +49,9 @@ starts the embedded reference server and checks it.
 
 Target:
   --base-url URL          the server to check (default: $CCI_BASE_URL, else the embedded reference)
-  --management-token T    credential of the contract's management API ($CCI_MANAGEMENT_TOKEN)
+  --management-token T    credential of the contract's management API; prefer
+                          $CCI_MANAGEMENT_TOKEN, which no process list, shell history or
+                          npm log shows
   --keys-file FILE        JSON of role -> key for read-only runs ($CCI_KEYS_FILE); see the README
   --allow-mutations       create and revoke keys on a target that is not on loopback
   --trusted-proxy ADDR    with --base-url: an address of this machine the target trusts
@@ -74,7 +76,8 @@ Run:
   --version               the suite's version
 
 Exit codes: 0 every MUST requirement that could be checked passed; 1 the target failed;
-2 the run could not be done (bad option, unreachable target, refused token); 130 interrupted.`;
+2 the run could not be done (bad option, unreachable target, refused token); 130 stopped by
+SIGINT (Ctrl-C), 143 by SIGTERM: the keys the run made are revoked before it exits.`;
 
 class UsageError extends Error {}
 
@@ -327,26 +330,19 @@ async function run(values: Values): Promise<number> {
       : `cci-conformance ${VERSION}: checking ${target} (run ${runId})\n`,
   );
 
+  // Playwright runs in a process group of its own, so that it hears a stop from this
+  // process alone, once: a second SIGINT would make it quit without its teardown, which
+  // revokes the run's keys, and SIGTERM would too.
   const child = spawn(
     process.execPath,
     [playwrightCli(), 'test', '-c', join(ROOT, 'playwright.config.ts'), ...playwrightArgs(values)],
-    {
-      cwd: ROOT,
-      env,
-      stdio: 'inherit',
-    },
+    { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: !WINDOWS },
   );
-  let interrupted = false;
-  const forward = (signal: NodeJS.Signals) => {
-    interrupted = true;
-    child.kill(signal);
-  };
-  process.on('SIGINT', () => (interrupted = true));
-  process.on('SIGTERM', () => forward('SIGTERM'));
+  const stopped = stopOnSignals(child);
   const code = await new Promise<number>((done) => child.on('exit', (status) => done(status ?? 1)));
 
   if (values.list) return code === 0 ? EXIT.pass : EXIT.unusable;
-  if (interrupted) return EXIT.interrupted;
+  if (stopped.by) return stopped.by === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
   const reportFile = join(reportDir, CONFORMANCE_JSON);
   if (!existsSync(reportFile)) {
     process.stderr.write(
@@ -363,6 +359,38 @@ async function run(values: Values): Promise<number> {
     return EXIT.unusable;
   }
   return exitCodeOf(report);
+}
+
+const WINDOWS = process.platform === 'win32';
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM, as CI cancels a job: Playwright is asked to stop, once, with
+ * SIGINT, and ends the run with its teardown, which revokes the keys the run made. A second
+ * signal says what is under way; a third stops it at once, keys left as they are.
+ */
+function stopOnSignals(child: ChildProcess): { by?: NodeJS.Signals } {
+  const stopped: { by?: NodeJS.Signals } = {};
+  let more = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopped.by === undefined) {
+      stopped.by = signal;
+      process.stderr.write(
+        `\ncci-conformance: ${signal}: stopping the run and revoking the keys it made\n`,
+      );
+      child.kill('SIGINT');
+    } else if (++more === 1) {
+      process.stderr.write(
+        'cci-conformance: still revoking the keys the run made; ' +
+          'a third signal stops at once and leaves them live\n',
+      );
+    } else {
+      if (WINDOWS || child.pid === undefined) child.kill('SIGKILL');
+      else process.kill(-child.pid, 'SIGKILL');
+    }
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return stopped;
 }
 
 /** The exit code of a verdict; a run in which nothing could be checked says why. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -36,41 +36,59 @@ describe('keys created by a run', () => {
     assert.deepEqual(await activeRunKeys(), []);
   });
 
-  it('are all revoked when the run is interrupted', async () => {
-    const reports = mkdtempSync(join(tmpdir(), 'cci-int-'));
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'scripts/conformance.ts',
-        '--base-url',
-        ref.server.url,
-        '--management-token',
-        ref.server.managementToken,
-        '--workers',
-        '1',
-        '--output',
-        reports,
-      ],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 30_000;
-    while (!/·{5}/.test(output) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    assert.ok((await activeRunKeys()).length > 0, 'keys exist while the run is under way');
+  // Ctrl-C in a terminal signals the whole foreground process group; CI cancelling a job,
+  // `docker stop` or `timeout` signal the CLI alone.
+  const stops = [
+    { how: 'Ctrl-C in a terminal', signal: 'SIGINT', group: true, code: 130 },
+    { how: 'SIGINT to the CLI alone', signal: 'SIGINT', group: false, code: 130 },
+    { how: 'SIGTERM to the CLI alone', signal: 'SIGTERM', group: false, code: 143 },
+  ] as const;
+  for (const stop of stops) {
+    it(`are all revoked when the run is stopped by ${stop.how}, and no earlier verdict stays`, async () => {
+      const reports = mkdtempSync(join(tmpdir(), 'cci-int-'));
+      // The reports of an earlier run in the same folder.
+      const STALE = 'conformance: PASS (an earlier run)';
+      writeFileSync(join(reports, 'conformance.md'), STALE);
+      mkdirSync(join(reports, 'html'));
+      writeFileSync(join(reports, 'html', 'index.html'), STALE);
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/conformance.ts',
+          '--base-url',
+          ref.server.url,
+          '--management-token',
+          ref.server.managementToken,
+          '--workers',
+          '1',
+          '--output',
+          reports,
+        ],
+        { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const deadline = Date.now() + 30_000;
+      while (!/·{5}/.test(output) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.ok((await activeRunKeys()).length > 0, 'keys exist while the run is under way');
 
-    // Ctrl-C in a terminal signals the whole foreground process group.
-    process.kill(-child.pid!, 'SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    assert.equal(code, 130, output.slice(-1500));
-    assert.deepEqual(await activeRunKeys(), []);
-    const verdict = JSON.parse(readFileSync(join(reports, 'conformance.json'), 'utf8'));
-    assert.equal(verdict.verdict, 'incomplete');
-  });
+      process.kill(stop.group ? -child.pid! : child.pid!, stop.signal);
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, stop.code, output.slice(-1500));
+      assert.deepEqual(await activeRunKeys(), []);
+      const verdict = JSON.parse(readFileSync(join(reports, 'conformance.json'), 'utf8'));
+      assert.equal(verdict.verdict, 'incomplete');
+      for (const file of ['conformance.md', join('html', 'index.html')]) {
+        const path = join(reports, file);
+        assert.ok(!existsSync(path) || !readFileSync(path, 'utf8').includes(STALE), file);
+      }
+      assert.match(output, new RegExp(`${stop.signal}: stopping the run and revoking the keys`));
+    });
+  }
 });
 
 describe('a key a broken target makes when it should have refused', () => {
