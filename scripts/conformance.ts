@@ -22,7 +22,7 @@ import { ContractError } from '../src/contract/errors.js';
 import { send } from '../src/http/client.js';
 import { summaryLine, writeReport } from '../src/report/conformance-reporter.js';
 import type { ConformanceReport } from '../src/report/build.js';
-import { BLOB_DIR, CONFORMANCE_JSON } from '../src/report/files.js';
+import { BLOB_DIR, clearReports, CONFORMANCE_JSON, unwritableReason } from '../src/report/files.js';
 import { MergeError, mergeReports, readShardReports } from '../src/report/merge.js';
 import { formatTable } from '../src/report/table.js';
 import { ENV, parseSeed, readRunOptions } from '../src/run/options.js';
@@ -251,6 +251,12 @@ async function preflight(values: Values, env: NodeJS.ProcessEnv): Promise<void> 
   if (options.keysFile || keyVariables.length > 0) readStaticKeys(contract, options.keysFile);
   if (existsSync(options.reportDir) && !statSync(options.reportDir).isDirectory())
     throw new UsageError(`--output ${options.reportDir} is a file, not a folder`);
+  const unwritable = values.list ? undefined : unwritableReason(options.reportDir);
+  if (unwritable) {
+    throw new UsageError(
+      `--output ${options.reportDir}: reports cannot be written there (${unwritable})`,
+    );
+  }
   const { baseUrl, trustedProxy } = options;
   if (options.allowMutations && !options.managementToken) {
     throw new UsageError(
@@ -321,7 +327,7 @@ async function run(values: Values): Promise<number> {
   const env = runEnvironment(values, runId);
   await preflight(values, env);
   const reportDir = env[ENV.reportDir]!;
-  rmSync(join(reportDir, CONFORMANCE_JSON), { force: true });
+  if (!values.list) clearReports(reportDir);
 
   const target = env[ENV.baseUrl] ?? 'the embedded reference server';
   process.stderr.write(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { loadContract } from '../contract/load.js';
 import type { Contract } from '../contract/model.js';
 import { send } from '../http/client.js';
+import { clearReports, unwritableReason } from '../report/files.js';
 import { isLoopback, loopbackPlan, remotePlan, type AddressPlan } from '../target/addresses.js';
 import { ManagementApi } from '../target/management-api.js';
 import {
@@ -52,6 +53,11 @@ interface Target {
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const options = readRunOptions();
   const contract = loadContract(options.contractFile);
+  const unwritable = unwritableReason(options.reportDir);
+  if (unwritable) {
+    throw setupError(`reports cannot be written to ${options.reportDir} (${unwritable})`);
+  }
+  clearReports(options.reportDir);
   const target = await resolveTarget(options);
   const runId = process.env.CCI_RUN_ID ?? randomBytes(4).toString('hex');
   const created: string[] = [];
@@ -118,6 +124,17 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   return teardown;
 }
 
+/**
+ * A setup error that is the user's to fix (an unreachable target, a refused token): its
+ * message alone, for Playwright prints the stack of what setup throws, and a stack here
+ * would only point into this file.
+ */
+function setupError(message: string): Error {
+  const error = new Error(message);
+  error.stack = `Error: ${message}`;
+  return error;
+}
+
 async function resolveTarget(options: RunOptions): Promise<Target> {
   if (!options.baseUrl) {
     // Imported here so that runs against other targets never load the reference.
@@ -138,7 +155,14 @@ async function resolveTarget(options: RunOptions): Promise<Target> {
     await send({ url: `${options.baseUrl}/v1/health`, method: 'GET', timeoutMs: 10_000 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new Error(`cannot reach ${options.baseUrl}: ${code}`);
+    throw setupError(`cannot reach ${options.baseUrl}: ${code}`);
+  }
+  if (options.managementToken) {
+    const api = new ManagementApi(options.baseUrl, options.managementToken);
+    const { status } = await api.raw('GET', '/v1/keys');
+    if (status === 401 || status === 403) {
+      throw setupError(`${options.baseUrl} refused the management token (${status})`);
+    }
   }
   const target: Target = {
     baseUrl: options.baseUrl,

@@ -95,6 +95,18 @@ describe('configuration errors', () => {
         /--retries needs a value; for one that starts with "-", write --retries=VALUE/,
       ],
       [['--output', '/dev/null'], {}, /--output \/dev\/null is a file, not a folder/],
+      // Checked before any key is made: a folder under a file, and one under /proc, where
+      // Node's own recursive mkdir would never return.
+      [
+        ['--base-url', ref.server.url, '--output', '/dev/null/reports'],
+        {},
+        /--output \/dev\/null\/reports: reports cannot be written there \(ENOTDIR\)/,
+      ],
+      [
+        ['--base-url', ref.server.url, '--output', '/proc/cci-reports'],
+        {},
+        /--output \/proc\/cci-reports: reports cannot be written there \(ENOENT\)/,
+      ],
       // An unset CI secret arrives as an empty variable: that is no run of what was meant.
       [
         ['--base-url', ref.server.url],
@@ -189,7 +201,12 @@ describe('configuration errors', () => {
     );
     assert.equal(direct.code, 2);
     assert.match(oneLine(direct.stderr), /CCI_SEED must be an integer, not "1e3"/);
-    // An unreachable target under Playwright's own CLI: its setup error, and no certificate.
+    // An unreachable target under Playwright's own CLI: its setup error, and no certificate,
+    // not even an earlier run's left in the folder.
+    const STALE = 'conformance: PASS (an earlier run)';
+    for (const name of ['conformance.md', 'badge.svg', 'junit.xml']) {
+      writeFileSync(join(seed.reports, name), STALE);
+    }
     const port = await freePort();
     const unreachable = await runScript(
       'node_modules/@playwright/test/cli.js',
@@ -200,6 +217,31 @@ describe('configuration errors', () => {
     assert.match(unreachable.output, /cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
     assert.match(unreachable.stdout, /the run did not start \(see the error above\); no verdict/);
     assert.ok(!existsSync(join(seed.reports, 'conformance.json')), 'no certificate');
+    for (const name of ['conformance.md', 'badge.svg', 'junit.xml']) {
+      const path = join(seed.reports, name);
+      assert.ok(!existsSync(path) || !readFileSync(path, 'utf8').includes(STALE), name);
+    }
+    // A refused management token: the message alone, no stack, and no key made.
+    const refused = await runScript(
+      'node_modules/@playwright/test/cli.js',
+      ['test', '-c', 'playwright.config.ts', '--grep', '@plans'],
+      {
+        CCI_BASE_URL: ref.server.url,
+        CCI_MANAGEMENT_TOKEN: `cci_admin_${'w'.repeat(30)}`,
+        CCI_REPORT_DIR: seed.reports,
+      },
+    );
+    assert.notEqual(refused.code, 0);
+    assert.match(
+      refused.output,
+      /Error: http:\/\/127\.0\.0\.1:\d+ refused the management token \(401\)/,
+    );
+    assert.doesNotMatch(refused.output, /\n\s+at |management-api\.ts/, 'no stack, no code frame');
+    assert.equal(
+      (await ref.api.list()).keys.filter((k) => k.name.startsWith('cci-conformance')).length,
+      0,
+      'no key made',
+    );
   });
 
   it('lists the scenarios per family without running or judging them', async () => {
