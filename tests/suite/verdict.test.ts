@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Requirement } from '../../src/contract/model.js';
+import { failureNote } from '../../src/report/table.js';
 import { decide, type ScenarioOutcome } from '../../src/report/verdict.js';
 
 const req = (id: string, level: 'MUST' | 'SHOULD' = 'MUST'): Requirement => ({
@@ -81,5 +82,35 @@ describe('verdict', () => {
     assert.equal(v.requirements[0]!.status, 'errored');
     assert.equal(v.result, 'fail');
     assert.equal(v.counts.errored, 1);
+  });
+});
+
+describe('the console table', () => {
+  const failure = (title: string, actual: string) => ({
+    scenario: 'x',
+    title,
+    what: 'status',
+    expected: '200',
+    actual,
+  });
+
+  it('shows a short failure whole', () => {
+    assert.equal(
+      failureNote(failure('getCase: valid key', '403')),
+      'getCase: valid key: status expected 200, got 403',
+    );
+  });
+
+  it('shortens a long title, never what the failure got', () => {
+    const title = `listDocketEntries: ${'a key allowlisted to this address '.repeat(3)}`;
+    const note = failureNote(failure(title, '403'));
+    assert.equal(note.length, 90, note);
+    assert.match(note, /^listDocketEntries: a key [^…]+…: status expected 200, got 403$/);
+  });
+
+  it('cuts a long detail at the end, keeping the start of the title', () => {
+    const note = failureNote(failure('getCase: valid key', `403 ${'x'.repeat(200)}`));
+    assert.equal(note.length, 90);
+    assert.match(note, /^getCase: valid …: status expected 200, got 403 x+…$/);
   });
 });
