@@ -25,7 +25,7 @@ import type { ConformanceReport } from '../src/report/build.js';
 import { BLOB_DIR, clearReports, CONFORMANCE_JSON, unwritableReason } from '../src/report/files.js';
 import { MergeError, mergeReports, readShardReports } from '../src/report/merge.js';
 import { formatTable } from '../src/report/table.js';
-import { ENV, parseSeed, readRunOptions } from '../src/run/options.js';
+import { ENV, parseSeed, profileList, readRunOptions } from '../src/run/options.js';
 import { grepSelection, PASS_THROUGH, passThroughProblem } from '../src/run/playwright-options.js';
 import { generateScenarios, inProfiles } from '../src/scenarios/generate.js';
 import { redactSecrets } from '../src/secrets/redact.js';
@@ -42,6 +42,7 @@ const EXIT = { pass: 0, fail: 1, unusable: 2, interrupted: 130, terminated: 143 
 
 const USAGE = `Usage: cci-conformance [run] [options]
        cci-conformance scenarios [--format json] [--seed N] [--contract FILE]
+                                 [--profile IDS] [--grep RE] [--grep-invert RE]
        cci-conformance merge [--output DIR] SHARD_REPORT_DIR...
 
 Checks a server's API-key authentication against the CCI contract. With no --base-url,
@@ -158,6 +159,7 @@ function checkFlags(values: Values): void {
   const empty = emptyOption(values);
   if (empty) throw new UsageError(empty);
   if (values.seed !== undefined) parseSeed(values.seed, '--seed');
+  profileList(values.profile, '--profile');
   const problem = passThroughProblem(values);
   if (problem) throw new UsageError(problem);
   const proxy = values['trusted-proxy'];
@@ -186,15 +188,27 @@ const TARGET_OPTIONS = [
 /** The profiles a --profile value names, each known to the contract. */
 function checkedProfiles(contract: Contract, text: string | undefined): string[] {
   const known = contract.profiles.map((p) => p.id);
-  const named = (text ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
+  let named;
+  try {
+    named = profileList(text, '--profile');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   for (const profile of named) {
     if (!known.includes(profile))
       throw new UsageError(`unknown profile "${profile}"; profiles are ${known.join(', ')}`);
   }
   return named;
+}
+
+/** The error of a selection that leaves no scenario, naming what made it. */
+function nothingSelected(profiles: string[], values: Values): UsageError {
+  const by = [
+    profiles.length > 0 ? `--profile ${profiles.join(',')}` : '',
+    values.grep !== undefined ? `--grep "${values.grep}"` : '',
+    values['grep-invert'] !== undefined ? `--grep-invert "${values['grep-invert']}"` : '',
+  ].filter(Boolean);
+  return new UsageError(`no scenario was selected by ${by.join(' with ')}`);
 }
 
 /** Resolves when this machine can send from `address`, the way the X-Forwarded-For checks do. */
@@ -232,14 +246,8 @@ async function preflight(values: Values, env: NodeJS.ProcessEnv): Promise<void> 
   const inScope = generateScenarios(contract, { seed: options.seed }).filter(
     inProfiles(contract, options.profiles),
   );
-  if (grepSelection(inScope, values.grep, values['grep-invert']).length === 0) {
-    const by = [
-      options.profiles.length > 0 ? `--profile ${options.profiles.join(',')}` : '',
-      values.grep !== undefined ? `--grep "${values.grep}"` : '',
-      values['grep-invert'] !== undefined ? `--grep-invert "${values['grep-invert']}"` : '',
-    ].filter(Boolean);
-    throw new UsageError(`no scenario was selected by ${by.join(' with ')}`);
-  }
+  if (grepSelection(inScope, values.grep, values['grep-invert']).length === 0)
+    throw nothingSelected(options.profiles, values);
   const keyVariables = Object.keys(env).filter((name) => name.startsWith('CCI_KEY_'));
   if (!options.baseUrl && (options.keysFile || keyVariables.length > 0)) {
     // The embedded reference does not know them, and would be failed for refusing them.
@@ -312,6 +320,7 @@ function printScenarios(values: Values): void {
     values.grep,
     values['grep-invert'],
   );
+  if (scenarios.length === 0) throw nothingSelected(profiles, values);
   const corpus = {
     suite: { name: 'cci-auth-conformance', version: VERSION },
     contract: { version: contract.version, sha256: contract.sha256 },

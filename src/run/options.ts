@@ -64,11 +64,22 @@ export function readRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions
     strict: flag(ENV.strict),
     seed,
     reportDir: resolve(text(ENV.reportDir) ?? 'reports'),
-    profiles: (text(ENV.profiles) ?? '')
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean),
+    profiles: profileList(text(ENV.profiles), ENV.profiles),
   };
+}
+
+/**
+ * The profile ids of a comma-separated list; `what` names the flag or variable. A list
+ * that names none (`,`) is refused: it is no choice of all profiles.
+ */
+export function profileList(text: string | undefined, what: string): string[] {
+  if (text === undefined) return [];
+  const named = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (named.length === 0) throw new Error(`${what} names no profile: "${text}"`);
+  return named;
 }
 
 /** A seed is a whole number written in decimal; `what` names the flag or variable it came from. */

@@ -169,6 +169,16 @@ describe('the scenario corpus', () => {
     const refused = await runCli(['scenarios', '--base-url', 'http://127.0.0.1:1']);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /scenarios takes --format, .*, not --base-url/);
+    // A selection of nothing is refused as a run refuses it, not written as an empty corpus.
+    const [none, noProfile] = await Promise.all([
+      runCli(['scenarios', '--profile', 'core', '--grep', 'matches-nothing']),
+      runCli(['scenarios', '--profile', ' , ']),
+    ]);
+    assert.equal(none.code, 2);
+    assert.equal(none.stdout, '');
+    assert.match(none.stderr, /no scenario was selected by --profile core with --grep "matches-no/);
+    assert.equal(noProfile.code, 2);
+    assert.match(noProfile.stderr, /--profile names no profile: " , "/);
   });
 
   it('ends quietly when its reader stops early, as `scenarios | head` does', async () => {

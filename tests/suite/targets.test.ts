@@ -95,6 +95,9 @@ describe('configuration errors', () => {
         /--retries needs a value; for one that starts with "-", write --retries=VALUE/,
       ],
       [['--output', '/dev/null'], {}, /--output \/dev\/null is a file, not a folder/],
+      // A list of no profile is no choice of every profile.
+      [['--profile', ','], {}, /--profile names no profile: ","/],
+      [[], { CCI_PROFILES: ', ' }, /CCI_PROFILES names no profile: ","/],
       // Checked before any key is made: a folder under a file, and one under /proc, where
       // Node's own recursive mkdir would never return.
       [
