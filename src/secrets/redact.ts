@@ -15,9 +15,30 @@ export function redactKey(key: string): string {
   return `${match[1]}…${body.length > 4 ? body.slice(-4) : ''}`;
 }
 
-/** `text` with every credential-like run redacted with {@link redactKey}. */
+/**
+ * A Basic credential: base64 that, decoded, may hold a key (`cci_live_…:` as a user name),
+ * which a scanner that decodes it would find whole.
+ */
+const BASIC = /\b(Basic\s+)([A-Za-z0-9+/]{16,}={0,2})/gi;
+const HOLDS_CREDENTIAL = new RegExp(CREDENTIAL.source);
+
+/**
+ * `text` with every credential-like run redacted with {@link redactKey}, and a Basic
+ * credential that holds one shown decoded, redacted: `Basic [base64 of cci_live_…Wq9Z:]`.
+ */
 export function redactSecrets(text: string): string {
-  return text.replace(CREDENTIAL, (whole) => redactKey(whole));
+  return text
+    .replace(CREDENTIAL, (whole) => redactKey(whole))
+    .replace(BASIC, (whole, scheme, encoded: string) => {
+      const decoded = Buffer.from(encoded, 'base64').toString('latin1');
+      if (!HOLDS_CREDENTIAL.test(decoded)) return whole;
+      // The user name and the password apart: a colon is no part of a key.
+      const shown = decoded
+        .split(':')
+        .map((part) => part.replace(CREDENTIAL, (key) => redactKey(key)))
+        .join(':');
+      return `${scheme}[base64 of ${shown}]`;
+    });
 }
 
 /** The keys in `secrets` that occur in `text` in full. */

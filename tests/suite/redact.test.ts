@@ -34,6 +34,14 @@ describe('redaction', () => {
     }
   });
 
+  it('shows a Basic credential that holds a key decoded and redacted, and others as sent', () => {
+    const basic = (text: string) => Buffer.from(text).toString('base64');
+    const out = redactSecrets(`authorization: Basic ${basic(`${key}:`)}\nnext: line`);
+    assert.equal(out, 'authorization: Basic [base64 of cci_live_…Wq9Z:]\nnext: line');
+    const plain = `Authorization: basic ${basic('aladdin:opensesame')}`;
+    assert.equal(redactSecrets(plain), plain);
+  });
+
   it('finds leaked secrets', () => {
     assert.deepEqual(leakedSecrets(`x ${key} y`, [key, 'short']), [key]);
     assert.deepEqual(leakedSecrets('nothing here', [key]), []);
