@@ -3,6 +3,7 @@ import { loadContract } from '../contract/load.js';
 import type { Contract } from '../contract/model.js';
 import { send } from '../http/client.js';
 import { clearReports, unwritableReason } from '../report/files.js';
+import { redactKey, redactSecrets } from '../secrets/redact.js';
 import { isLoopback, loopbackPlan, remotePlan, type AddressPlan } from '../target/addresses.js';
 import { ManagementApi } from '../target/management-api.js';
 import {
@@ -74,6 +75,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   try {
     const keys = readStaticKeys(contract, options.keysFile);
+    await checkStaticKeys(contract, target.baseUrl, keys);
     const plan = await addressPlan(
       contract,
       target,
@@ -122,6 +124,40 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     throw error;
   }
   return teardown;
+}
+
+/**
+ * A static key given for a valid role that the target refuses as unknown or revoked: stale,
+ * most likely, or pasted from another environment. Every scenario that uses it would fail
+ * the target for it, so the run does not start, and says which role (never the key).
+ */
+async function checkStaticKeys(
+  contract: Contract,
+  baseUrl: string,
+  keys: Record<string, string>,
+): Promise<void> {
+  const identity = contract.operations.find((o) => o.operationId === 'getCallerIdentity');
+  if (!identity) return;
+  for (const [role, key] of Object.entries(keys)) {
+    if (!role.startsWith('valid.')) continue;
+    const res = await send({
+      url: new URL(identity.pathTemplate, baseUrl).toString(),
+      method: identity.method,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    if (res.status !== 401) continue;
+    let code = '';
+    try {
+      code = String((JSON.parse(res.body) as { error?: { code?: unknown } }).error?.code ?? '');
+    } catch {
+      // No JSON body: the status says enough.
+    }
+    throw setupError(
+      `the target refuses the ${role} key given for this run (${redactKey(key)}): ` +
+        `401${code ? ` ${redactSecrets(code)}` : ''}; a static key must be a current key of ` +
+        'its role (is it revoked, or from another environment?)',
+    );
+  }
 }
 
 /**

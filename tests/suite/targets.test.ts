@@ -346,6 +346,30 @@ describe('other targets', () => {
     assert.equal(verdict.counts.scenarios.failed, 0);
   });
 
+  it('does not start with a static valid key the target refuses, and fails no one for it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cci-keys-'));
+    const keysFile = join(dir, 'keys.json');
+    const revoked = await ref.key('starter');
+    await ref.api.revoke(revoked.id);
+    const stale = `cci_live_${'k'.repeat(36)}St4L`;
+    for (const [key, code] of [
+      [stale, 'invalid_api_key'],
+      [revoked.key, 'revoked_api_key'],
+    ] as const) {
+      writeFileSync(keysFile, JSON.stringify({ 'valid.starter': key }));
+      const run = await runCli(['--base-url', ref.server.url, '--keys-file', keysFile]);
+      assert.equal(run.code, 2, run.output.slice(-1500));
+      assert.match(
+        run.output,
+        new RegExp(
+          `refuses the valid\\.starter key given for this run \\(cci_live_…${key.slice(-4)}\\): 401 ${code}`,
+        ),
+      );
+      assert.ok(!run.output.includes(key), 'the key is never shown whole');
+      assert.ok(!existsSync(join(run.reports, 'conformance.json')), 'no verdict on the target');
+    }
+  });
+
   it('fails a target that echoes keys, with redacted evidence', async () => {
     const managementToken = `cci_admin_${'e'.repeat(30)}`;
     const { app } = await buildReference({ managementToken });
