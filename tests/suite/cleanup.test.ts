@@ -44,7 +44,7 @@ describe('keys created by a run', () => {
     { how: 'SIGTERM to the CLI alone', signal: 'SIGTERM', group: false, code: 143 },
   ] as const;
   for (const stop of stops) {
-    it(`are all revoked when the run is stopped by ${stop.how}, and no earlier verdict stays`, async () => {
+    it(`are all revoked when ${stop.how} stops the run, and no old verdict stays`, async () => {
       const reports = mkdtempSync(join(tmpdir(), 'cci-int-'));
       // The reports of an earlier run in the same folder.
       const STALE = 'conformance: PASS (an earlier run)';

@@ -346,7 +346,7 @@ describe('other targets', () => {
     assert.equal(verdict.counts.scenarios.failed, 0);
   });
 
-  it('does not start with a static valid key the target refuses, and fails no one for it', async () => {
+  it('does not start with a static valid key the target refuses, and blames no one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cci-keys-'));
     const keysFile = join(dir, 'keys.json');
     const revoked = await ref.key('starter');
@@ -362,7 +362,8 @@ describe('other targets', () => {
       assert.match(
         run.output,
         new RegExp(
-          `refuses the valid\\.starter key given for this run \\(cci_live_…${key.slice(-4)}\\): 401 ${code}`,
+          `refuses the valid\\.starter key given for this run ` +
+            `\\(cci_live_…${key.slice(-4)}\\): 401 ${code}`,
         ),
       );
       assert.ok(!run.output.includes(key), 'the key is never shown whole');
