@@ -54,6 +54,7 @@ export default defineConfig({
   testDir: './specs',
   outputDir: `${reports}/test-results`,
   globalSetup: './src/run/global-setup.ts',
+  globalTeardown: './src/run/global-teardown.ts',
   fullyParallel: true,
   // API scenarios are I/O bound: two workers keep a 2-core machine busy without a browser.
   workers: 2,

@@ -38,7 +38,18 @@ const VERSION = (
 ).version;
 
 /** Exit codes: the verdict, or why there is none. */
-const EXIT = { pass: 0, fail: 1, unusable: 2, interrupted: 130, terminated: 143 } as const;
+const EXIT = {
+  pass: 0,
+  fail: 1,
+  unusable: 2,
+  hungUp: 129,
+  interrupted: 130,
+  terminated: 143,
+} as const;
+
+/** The exit code of a run stopped by a signal: 128 and the signal's number, as shells do. */
+const STOPPED_BY = { SIGHUP: 'hungUp', SIGINT: 'interrupted', SIGTERM: 'terminated' } as const;
+type StopSignal = keyof typeof STOPPED_BY;
 
 const USAGE = `Usage: cci-conformance [run] [options]
        cci-conformance scenarios [--format json] [--seed N] [--contract FILE]
@@ -78,7 +89,8 @@ Run:
 
 Exit codes: 0 every MUST requirement that could be checked passed; 1 the target failed;
 2 the run could not be done (bad option, unreachable target, refused token); 130 stopped by
-SIGINT (Ctrl-C), 143 by SIGTERM: the keys the run made are revoked before it exits.`;
+SIGINT (Ctrl-C), 143 by SIGTERM, 129 by SIGHUP: the keys the run made are revoked before it
+exits.`;
 
 class UsageError extends Error {}
 
@@ -357,7 +369,7 @@ async function run(values: Values): Promise<number> {
   const code = await new Promise<number>((done) => child.on('exit', (status) => done(status ?? 1)));
 
   if (values.list) return code === 0 ? EXIT.pass : EXIT.unusable;
-  if (stopped.by) return stopped.by === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+  if (stopped.by) return EXIT[STOPPED_BY[stopped.by]];
   const reportFile = join(reportDir, CONFORMANCE_JSON);
   if (!existsSync(reportFile)) {
     process.stderr.write(
@@ -378,33 +390,47 @@ async function run(values: Values): Promise<number> {
 
 const WINDOWS = process.platform === 'win32';
 
+/** A signal this soon after the last one is the same stop, delivered twice. */
+const SAME_STOP_MS = 1000;
+
 /**
- * Ctrl-C (SIGINT) or SIGTERM, as CI cancels a job: Playwright is asked to stop, once, with
- * SIGINT, and ends the run with its teardown, which revokes the keys the run made. A second
- * signal says what is under way; a third stops it at once, keys left as they are.
+ * Ctrl-C (SIGINT), SIGTERM as CI cancels a job, or SIGHUP as a terminal closes: Playwright
+ * is asked to stop, once, with SIGINT, and ends the run with its teardown, which revokes
+ * the keys the run made. A second stop says what is under way; a third stops it at once,
+ * keys left as they are. Under `npm run` one Ctrl-C arrives twice, from the terminal and
+ * forwarded by npm: signals within a second of each other count as one. On Windows the
+ * console's Ctrl-C reaches Playwright itself, and a signal sent to it would end it at once,
+ * teardown and all: it is sent nothing but the last resort.
  */
-function stopOnSignals(child: ChildProcess): { by?: NodeJS.Signals } {
-  const stopped: { by?: NodeJS.Signals } = {};
-  let more = 0;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopped.by === undefined) {
+function stopOnSignals(child: ChildProcess): { by?: StopSignal } {
+  const stopped: { by?: StopSignal } = {};
+  let stops = 0;
+  let lastAt = -Infinity;
+  const stop = (signal: StopSignal) => {
+    const now = performance.now();
+    const repeated = now - lastAt < SAME_STOP_MS;
+    lastAt = now;
+    if (repeated) return;
+    stops++;
+    if (stops === 1) {
       stopped.by = signal;
       process.stderr.write(
         `\ncci-conformance: ${signal}: stopping the run and revoking the keys it made\n`,
       );
-      child.kill('SIGINT');
-    } else if (++more === 1) {
+      if (!WINDOWS) child.kill('SIGINT');
+    } else if (stops === 2) {
       process.stderr.write(
         'cci-conformance: still revoking the keys the run made; ' +
-          'a third signal stops at once and leaves them live\n',
+          'one more stop ends it at once and leaves them live\n',
       );
+    } else if (WINDOWS || child.pid === undefined) {
+      child.kill('SIGKILL');
     } else {
-      if (WINDOWS || child.pid === undefined) child.kill('SIGKILL');
-      else process.kill(-child.pid, 'SIGKILL');
+      process.kill(-child.pid, 'SIGKILL');
     }
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => stop(signal));
   return stopped;
 }
 

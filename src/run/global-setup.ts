@@ -51,7 +51,30 @@ interface Target {
  * per role, and publishes the run state to the workers. Returns the teardown, which
  * revokes every key the run created, also when the run failed or was interrupted.
  */
-export default async function globalSetup(): Promise<() => Promise<void>> {
+export default function globalSetup(): Promise<() => Promise<void>> {
+  let cleanUp: (() => Promise<void>) | undefined;
+  const settled = prepare((teardown) => (cleanUp = teardown));
+  underway = { settled, cleanUp: async () => cleanUp?.() };
+  return settled;
+}
+
+/**
+ * The setup of this process. A stop while it runs makes Playwright give up waiting for it
+ * and skip its teardown, while it goes on making keys: the global teardown then waits for
+ * it to end and cleans up after it (see global-teardown.ts).
+ */
+let underway: { settled: Promise<unknown>; cleanUp: () => Promise<void> } | undefined;
+
+/** Revokes the keys of a setup that a stop cut short, once it has ended; else nothing. */
+export async function finishInterruptedSetup(): Promise<void> {
+  if (!underway) return;
+  await underway.settled.catch(() => undefined);
+  await underway.cleanUp();
+}
+
+async function prepare(
+  onTeardown: (teardown: () => Promise<void>) => void,
+): Promise<() => Promise<void>> {
   const options = readRunOptions();
   const contract = loadContract(options.contractFile);
   const unwritable = unwritableReason(options.reportDir);
@@ -68,10 +91,14 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const loopback = isLoopback(target.baseUrl);
   const mutationsBlocked = mutationPolicy(api !== undefined, loopback, options.allowMutations);
 
-  const teardown = async () => {
-    if (api && !mutationsBlocked) await sweep(api, runId, created);
-    await target.close?.();
-  };
+  // Once: after a stop cut the setup short, the global teardown calls it as well.
+  let tornDown: Promise<void> | undefined;
+  const teardown = () =>
+    (tornDown ??= (async () => {
+      if (api && !mutationsBlocked) await sweep(api, runId, created);
+      await target.close?.();
+    })());
+  onTeardown(teardown);
 
   try {
     const keys = readStaticKeys(contract, options.keysFile);
