@@ -24,6 +24,31 @@ async function activeRunKeys(): Promise<string[]> {
     .map((k) => k.name);
 }
 
+/** The CLI against a target, in a process group of its own as a terminal would start it. */
+function startRun(url: string, managementToken: string, reports: string) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'scripts/conformance.ts',
+      '--base-url',
+      url,
+      '--management-token',
+      managementToken,
+      '--workers',
+      '1',
+      '--output',
+      reports,
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let text = '';
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return { child, output: () => text };
+}
+
 describe('keys created by a run', () => {
   it('are all revoked when the run ends', async () => {
     const target = ['--base-url', ref.server.url, '--management-token', ref.server.managementToken];
@@ -54,28 +79,9 @@ describe('keys created by a run', () => {
       writeFileSync(join(reports, 'conformance.md'), STALE);
       mkdirSync(join(reports, 'html'));
       writeFileSync(join(reports, 'html', 'index.html'), STALE);
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'scripts/conformance.ts',
-          '--base-url',
-          ref.server.url,
-          '--management-token',
-          ref.server.managementToken,
-          '--workers',
-          '1',
-          '--output',
-          reports,
-        ],
-        { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const { child, output } = startRun(ref.server.url, ref.server.managementToken, reports);
       const deadline = Date.now() + 30_000;
-      while (!/·{5}/.test(output) && Date.now() < deadline)
+      while (!/·{5}/.test(output()) && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
       assert.ok((await activeRunKeys()).length > 0, 'keys exist while the run is under way');
 
@@ -90,7 +96,7 @@ describe('keys created by a run', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       const code = await closed;
-      assert.equal(code, stop.code, output.slice(-1500));
+      assert.equal(code, stop.code, output().slice(-1500));
       assert.deepEqual(await activeRunKeys(), []);
       const verdict = JSON.parse(readFileSync(join(reports, 'conformance.json'), 'utf8'));
       assert.equal(verdict.verdict, 'incomplete');
@@ -98,8 +104,8 @@ describe('keys created by a run', () => {
         const path = join(reports, file);
         assert.ok(!existsSync(path) || !readFileSync(path, 'utf8').includes(STALE), file);
       }
-      assert.match(output, new RegExp(`${stop.signal}: stopping the run and revoking the keys`));
-      assert.doesNotMatch(output, /still revoking/, 'one stop, however often it was delivered');
+      assert.match(output(), new RegExp(`${stop.signal}: stopping the run and revoking the keys`));
+      assert.doesNotMatch(output(), /still revoking/, 'one stop, however often it was delivered');
     });
   }
 });
@@ -122,31 +128,15 @@ describe('keys made while a run is still setting up', () => {
         (k) => k.revokedAt === null && k.name.startsWith('cci-conformance'),
       ).length;
     try {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'scripts/conformance.ts',
-          '--base-url',
-          url,
-          '--management-token',
-          managementToken,
-          '--output',
-          mkdtempSync(join(tmpdir(), 'cci-setup-int-')),
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const reports = mkdtempSync(join(tmpdir(), 'cci-setup-int-'));
+      const { child, output } = startRun(url, managementToken, reports);
       const deadline = Date.now() + 20_000;
       while ((await live()) === 0 && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
       assert.ok((await live()) > 0, 'the setup made keys');
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-      assert.equal(code, 130, output.slice(-1500));
+      assert.equal(code, 130, output().slice(-1500));
       assert.equal(await live(), 0, 'every key the setup made, also after the stop, is revoked');
     } finally {
       await app.close();
