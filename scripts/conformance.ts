@@ -302,10 +302,8 @@ async function preflight(values: Values, env: NodeJS.ProcessEnv): Promise<void> 
   }
   const token = env[ENV.managementToken];
   if (token) {
-    const res = await new ManagementApi(baseUrl, token).raw('GET', '/v1/keys');
-    if (res.status === 401 || res.status === 403) {
-      throw new UsageError(`${baseUrl} refused the management token (${res.status})`);
-    }
+    const refused = await new ManagementApi(baseUrl, token).tokenRefusal();
+    if (refused) throw new UsageError(`${baseUrl} refused the management token (${refused})`);
   }
 }
 

@@ -40,6 +40,16 @@ export function connection(secure: boolean, localAddress?: string): Agent {
 }
 
 /** Sends one request and reads the whole answer. Rejects only when no answer came. */
+/** The `error.code` of a contract error body; undefined when the body has none. */
+export function errorCode(body: string): string | undefined {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function send(req: HttpRequest): Promise<HttpResponse> {
   const url = new URL(req.url);
   const secure = url.protocol === 'https:';

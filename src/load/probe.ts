@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { WORKER_HEADER } from '../../reference/cluster.js';
+import { errorCode } from '../http/client.js';
 
 /** One request's fate: when it left, how long it took, and what came back. */
 export interface Outcome {
@@ -42,15 +43,6 @@ export async function probe(
   } catch (error) {
     const { code, name } = error as { code?: string; name?: string };
     return { sentAt, ms: performance.now() - sentAt, status: 0, error: code ?? name ?? 'Error' };
-  }
-}
-
-function errorCode(body: string): string | undefined {
-  try {
-    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
-    return typeof code === 'string' ? code : undefined;
-  } catch {
-    return undefined;
   }
 }
 

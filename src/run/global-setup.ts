@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { loadContract } from '../contract/load.js';
 import type { Contract } from '../contract/model.js';
-import { send } from '../http/client.js';
+import { errorCode, send } from '../http/client.js';
 import { clearReports, unwritableReason } from '../report/files.js';
 import { redactKey, redactSecrets } from '../secrets/redact.js';
 import { isLoopback, loopbackPlan, remotePlan, type AddressPlan } from '../target/addresses.js';
 import { ManagementApi } from '../target/management-api.js';
 import {
+  askIdentity,
   observedAddress,
   provisionKeys,
   readStaticKeys,
@@ -52,29 +53,26 @@ interface Target {
  * revokes every key the run created, also when the run failed or was interrupted.
  */
 export default function globalSetup(): Promise<() => Promise<void>> {
-  let cleanUp: (() => Promise<void>) | undefined;
-  const settled = prepare((teardown) => (cleanUp = teardown));
-  underway = { settled, cleanUp: async () => cleanUp?.() };
-  return settled;
+  const setup = prepare();
+  underway = setup;
+  return setup;
 }
 
 /**
- * The setup of this process. A stop while it runs makes Playwright give up waiting for it
- * and skip its teardown, while it goes on making keys: the global teardown then waits for
- * it to end and cleans up after it (see global-teardown.ts).
+ * The setup of this process, and its teardown once it has one. A stop while the setup runs
+ * makes Playwright give up waiting for it and skip its teardown, while it goes on making
+ * keys: the global teardown then waits for it to end and cleans up after it.
  */
-let underway: { settled: Promise<unknown>; cleanUp: () => Promise<void> } | undefined;
+let underway: Promise<unknown> | undefined;
+let setupTeardown: (() => Promise<void>) | undefined;
 
 /** Revokes the keys of a setup that a stop cut short, once it has ended; else nothing. */
 export async function finishInterruptedSetup(): Promise<void> {
-  if (!underway) return;
-  await underway.settled.catch(() => undefined);
-  await underway.cleanUp();
+  await underway?.catch(() => undefined);
+  await setupTeardown?.();
 }
 
-async function prepare(
-  onTeardown: (teardown: () => Promise<void>) => void,
-): Promise<() => Promise<void>> {
+async function prepare(): Promise<() => Promise<void>> {
   const options = readRunOptions();
   const contract = loadContract(options.contractFile);
   const unwritable = unwritableReason(options.reportDir);
@@ -98,7 +96,7 @@ async function prepare(
       if (api && !mutationsBlocked) await sweep(api, runId, created);
       await target.close?.();
     })());
-  onTeardown(teardown);
+  setupTeardown = teardown;
 
   try {
     const keys = readStaticKeys(contract, options.keysFile);
@@ -163,22 +161,11 @@ async function checkStaticKeys(
   baseUrl: string,
   keys: Record<string, string>,
 ): Promise<void> {
-  const identity = contract.operations.find((o) => o.operationId === 'getCallerIdentity');
-  if (!identity) return;
   for (const [role, key] of Object.entries(keys)) {
     if (!role.startsWith('valid.')) continue;
-    const res = await send({
-      url: new URL(identity.pathTemplate, baseUrl).toString(),
-      method: identity.method,
-      headers: { authorization: `Bearer ${key}` },
-    });
-    if (res.status !== 401) continue;
-    let code = '';
-    try {
-      code = String((JSON.parse(res.body) as { error?: { code?: unknown } }).error?.code ?? '');
-    } catch {
-      // No JSON body: the status says enough.
-    }
+    const res = await askIdentity(contract, baseUrl, key);
+    if (res?.status !== 401) continue;
+    const code = errorCode(res.body);
     throw setupError(
       `the target refuses the ${role} key given for this run (${redactKey(key)}): ` +
         `401${code ? ` ${redactSecrets(code)}` : ''}; a static key must be a current key of ` +
@@ -222,10 +209,8 @@ async function resolveTarget(options: RunOptions): Promise<Target> {
   }
   if (options.managementToken) {
     const api = new ManagementApi(options.baseUrl, options.managementToken);
-    const { status } = await api.raw('GET', '/v1/keys');
-    if (status === 401 || status === 403) {
-      throw setupError(`${options.baseUrl} refused the management token (${status})`);
-    }
+    const refused = await api.tokenRefusal();
+    if (refused) throw setupError(`${options.baseUrl} refused the management token (${refused})`);
   }
   const target: Target = {
     baseUrl: options.baseUrl,

@@ -56,6 +56,12 @@ export class ManagementApi {
     });
   }
 
+  /** The status with which the target refuses this token (401 or 403); undefined if it takes it. */
+  async tokenRefusal(): Promise<number | undefined> {
+    const { status } = await this.raw('GET', '/v1/keys');
+    return status === 401 || status === 403 ? status : undefined;
+  }
+
   async create(input: NewKeyRequest): Promise<CreatedKey> {
     const res = await this.raw('POST', '/v1/keys', JSON.stringify(input));
     const body = parse(res);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Contract } from '../contract/model.js';
-import { send } from '../http/client.js';
+import { send, type HttpResponse } from '../http/client.js';
 import type { AddressPlan } from './addresses.js';
 import { ManagementApi } from './management-api.js';
 
@@ -155,20 +155,33 @@ export function runAccount(runId: string, suffix = ''): string {
   return `cci-conformance-${runId}${suffix ? `-${suffix}` : ''}`.toLowerCase().slice(0, 64);
 }
 
+/**
+ * The target's answer to the introspection operation for a key; undefined when the
+ * contract has no such operation.
+ */
+export async function askIdentity(
+  contract: Contract,
+  baseUrl: string,
+  key: string,
+): Promise<HttpResponse | undefined> {
+  const op = contract.operations.find((o) => o.operationId === 'getCallerIdentity');
+  if (!op) return undefined;
+  return send({
+    url: new URL(op.pathTemplate, baseUrl).toString(),
+    method: op.method,
+    headers: { authorization: `Bearer ${key}` },
+  });
+}
+
 /** The client address the target reports for a key, through the introspection operation. */
 export async function observedAddress(
   contract: Contract,
   baseUrl: string,
   key: string,
 ): Promise<string | undefined> {
-  const op = contract.operations.find((o) => o.operationId === 'getCallerIdentity');
-  if (!op) return undefined;
   try {
-    const res = await send({
-      url: new URL(op.pathTemplate, baseUrl).toString(),
-      method: op.method,
-      headers: { authorization: `Bearer ${key}` },
-    });
+    const res = await askIdentity(contract, baseUrl, key);
+    if (!res) return undefined;
     const body = JSON.parse(res.body) as { clientAddress?: unknown };
     return res.status === 200 && typeof body.clientAddress === 'string'
       ? body.clientAddress
